@@ -1,0 +1,9 @@
+//! SIP: messages, parsing, transactions, dialogs and the user agent (all sans-IO).
+
+pub mod message;
+pub mod parse;
+pub mod uri;
+
+pub use message::*;
+pub use parse::{parse_message, ParseError, ParseErrorKind};
+pub use uri::{Host, Scheme, Uri};
