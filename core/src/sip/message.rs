@@ -6,6 +6,7 @@
 //! typed views ([`Via`], [`NameAddr`], [`CSeq`]) are parsed on demand.
 
 use std::fmt;
+use std::net::SocketAddr;
 
 use super::uri::Uri;
 
@@ -796,5 +797,20 @@ impl fmt::Display for NameAddr {
             write!(f, "\"{}\" ", d.replace('\\', "\\\\").replace('"', "\\\""))?;
         }
         write!(f, "<{}>{}", self.uri, self.params)
+    }
+}
+
+/// Where a message goes to or came from: a transport and a socket address. For TCP and TLS the
+/// engine maps it to a connection (opening one if needed); for a received message it is the
+/// real source, which is where responses go (RFC 3261 §18.2.2, RFC 3581).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub transport: Transport,
+    pub addr: SocketAddr,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.transport)
     }
 }
