@@ -1,0 +1,65 @@
+#!/bin/bash
+# Install what the test command (scripts/test.sh) needs on Debian bookworm: the interop peers
+# (kamailio, sipp, linphonec, baresip), tools the interop scripts use, and a check that the
+# Rust toolchain is present. Idempotent, non-interactive; run as root.
+#   scripts/install-deps.sh
+# The apt step is skipped when every package is already installed (checked with dpkg -s),
+# so a second run takes well under a second.
+set -euo pipefail
+
+PACKAGES=(
+  kamailio kamailio-tls-modules kamailio-extra-modules kamailio-utils-modules
+  sip-tester            # provides /usr/bin/sipp (Debian has no package named "sipp")
+  linphone-cli          # linphonec
+  baresip baresip-core
+  openssl sox espeak-ng tcpdump tshark iproute2 python3 jq
+  ca-certificates procps coreutils
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  # dpkg -s reports "Status: install ok installed" only for fully installed packages
+  if ! dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+else
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # The kamailio package would start its system service on install; the tests run their own
+  # instance on 127.0.0.1, so block service starts with a temporary policy-rc.d (exit 101 =
+  # "action forbidden"). Only remove it if we created it.
+  created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  trap '[ $created_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+  # tshark asks whether non-root users may capture; preseed "no" so there is no prompt.
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Rust toolchain: installed through rustup on these machines; it is not fetched here.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found (neither on PATH nor in \$HOME/.cargo/bin)." >&2
+  echo "install-deps: install the Rust toolchain with rustup (https://rustup.rs) first." >&2
+  exit 1
+fi
+echo "install-deps: $(cargo --version)"
+for tool in kamailio sipp linphonec baresip openssl sox espeak-ng tcpdump tshark ss python3 jq; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "install-deps: $tool missing after install" >&2; exit 1; }
+done
+echo "install-deps: ok"
