@@ -103,6 +103,15 @@ stop_pid() {
   return 0
 }
 
+# finish_pid PID SECONDS: wait_pid, and if the process is still running at the deadline stop it
+# (so that it frees its ports for the next test) and return 255.
+finish_pid() {
+  wait_pid "$1" "$2"
+  local rc=$?
+  [ $rc = 255 ] && stop_pid "$1"
+  return $rc
+}
+
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
@@ -188,4 +197,10 @@ linphone_stop() {
   local fd=${LP_FD[$1]}
   exec {fd}>&- 2>/dev/null
   return 0
+}
+
+# sipp_not_registered USER: 0 if kamailio answers 404 for sip:USER@127.0.0.1 (no binding left).
+sipp_not_registered() {
+  timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/options-unregistered.xml" \
+    -s "$1" -au 1002 -ap pw1002 -p 5089 -t u1 -message_file "$RUNDIR/sipp-unreg-$1.log" >/dev/null 2>&1
 }
