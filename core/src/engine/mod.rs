@@ -1,0 +1,15 @@
+//! The engine: the only layer with IO. It drives the sans-IO protocol machines with sockets,
+//! timers and DNS on a tokio runtime.
+//!
+//! - [`transport`]: UDP, TCP and TLS sockets, stream flows and keepalives.
+//! - [`dns`]: RFC 3263 server location (SRV, A/AAAA).
+//! - [`tls`]: TLS settings and rustls configuration (ring provider only).
+
+pub mod dns;
+mod flow;
+pub mod tls;
+pub mod transport;
+
+pub use dns::{resolve, DnsError, DnsResolver};
+pub use tls::{TlsError, TlsSettings};
+pub use transport::{TransportConfig, TransportError, TransportEvent, Transports};
