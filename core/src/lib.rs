@@ -1,1 +1,2 @@
+pub mod sdp;
 pub mod sip;

@@ -1,5 +1,6 @@
 //! SIP: messages, parsing, transactions, dialogs and the user agent (all sans-IO).
 
+pub mod auth;
 pub mod message;
 pub mod parse;
 pub mod uri;
