@@ -289,3 +289,30 @@ fn credentials_parse_rejects_bad_nonce_count() {
         Err(AuthError::BadNonceCount("1".into()))
     );
 }
+
+#[test]
+fn arbitrary_headers_never_panic() {
+    // A cheap deterministic fuzz pass over mutations of real challenge and credentials values.
+    let mut client = DigestClient::new(Challenge::new("r", "n", Algorithm::Md5Sess));
+    let creds = client.authorization_with_cnonce("INVITE", "sip:b@r", "u\"x", "p", b"", "c");
+    let seeds = [RFC7616_CHALLENGE.replace("ALGO", "SHA-256"), creds];
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for seed in &seeds {
+        for _ in 0..2000 {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..3 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let at = (state % bytes.len() as u64) as usize;
+                bytes[at] = b"\"\\,= aZ9\t/-"[(state >> 40) as usize % 11];
+            }
+            let text = String::from_utf8(bytes).expect("ASCII replacements keep UTF-8");
+            if let Ok(c) = Challenge::parse(&text) {
+                assert_eq!(Challenge::parse(&c.to_string()), Ok(c));
+            }
+            let _ = Credentials::parse(&text);
+            let _ = select_challenge([text.as_str()]);
+        }
+    }
+}
