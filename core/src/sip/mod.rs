@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod message;
 pub mod parse;
+pub mod transaction;
 pub mod uri;
 
 pub use message::*;
