@@ -1,6 +1,7 @@
 //! SIP: messages, parsing, transactions, dialogs and the user agent (all sans-IO).
 
 pub mod auth;
+pub mod framing;
 pub mod message;
 pub mod parse;
 pub mod transaction;

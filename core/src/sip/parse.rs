@@ -243,9 +243,11 @@ fn parse_request_uri(s: &str) -> Result<Uri, ParseErrorKind> {
 
 /// Reads header fields: unfolds continuation lines, expands compact names, splits list
 /// headers into one entry per value, and takes Content-Length out (it is recomputed on send).
+/// A bad Content-Length is returned inside the Ok value so that the request can still be built
+/// and answered with 400.
 fn parse_headers<'a>(
     lines: impl Iterator<Item = &'a str>,
-) -> Result<(Headers, Option<usize>), ParseError> {
+) -> Result<(Headers, ContentLength), ParseError> {
     let mut fields: Vec<(&str, String)> = Vec::new();
     for line in lines {
         if line.starts_with([' ', '\t']) {
@@ -275,15 +277,18 @@ fn parse_headers<'a>(
     }
 
     let mut headers = Headers::new();
-    let mut content_length = None;
+    let mut content_length = Ok(None);
     for (name, value) in fields {
         let name = HeaderName::from_wire(name);
         if name == HeaderName::ContentLength {
-            let n = parse_content_length(&value)?;
-            if content_length.is_some_and(|m| m != n) {
-                return Err(ParseErrorKind::ContentLength("conflicting values".into()).into());
-            }
-            content_length = Some(n);
+            content_length = match (content_length, parse_content_length(&value)) {
+                (Ok(None), n) => n.map(Some),
+                (Ok(Some(m)), Ok(n)) if m == n => Ok(Some(n)),
+                (Ok(Some(_)), Ok(_)) => {
+                    Err(ParseErrorKind::ContentLength("conflicting values".into()))
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
         } else if name.is_list() && !value.is_empty() {
             for item in split_list(&value) {
                 headers.push(name.clone(), item);
@@ -298,8 +303,10 @@ fn parse_headers<'a>(
     Ok((headers, content_length))
 }
 
-fn parse_content_length(v: &str) -> Result<usize, ParseError> {
-    let bad = |r: &str| ParseError::from(ParseErrorKind::ContentLength(r.to_string()));
+type ContentLength = Result<Option<usize>, ParseErrorKind>;
+
+fn parse_content_length(v: &str) -> Result<usize, ParseErrorKind> {
+    let bad = |r: &str| ParseErrorKind::ContentLength(r.to_string());
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("not a number"));
     }
@@ -310,8 +317,8 @@ fn parse_content_length(v: &str) -> Result<usize, ParseError> {
 }
 
 /// The body according to Content-Length: cut if longer, an error if the input is shorter.
-fn body(content_length: Option<usize>, rest: &[u8]) -> Result<&[u8], ParseErrorKind> {
-    match content_length {
+fn body(content_length: ContentLength, rest: &[u8]) -> Result<&[u8], ParseErrorKind> {
+    match content_length? {
         None => Ok(rest),
         Some(n) => rest.get(..n).ok_or_else(|| {
             ParseErrorKind::ContentLength(format!(
