@@ -25,7 +25,11 @@ fn unanswered_invite_times_out_with_timer_b_at_32_seconds() {
     let mut h = Harness::new();
     let key = h.send_request(invite(BRANCH), udp(BOB));
     h.run_until(31.999);
-    assert!(h.events.is_empty(), "nothing before Timer B: {:?}", h.events);
+    assert!(
+        h.events.is_empty(),
+        "nothing before Timer B: {:?}",
+        h.events
+    );
     h.run_until(32.0);
     assert_eq!(
         h.events,
@@ -56,7 +60,10 @@ fn provisional_response_stops_invite_retransmissions_and_timer_b() {
     h.run_until(100.0);
     assert_times(&h.request_times(Method::Invite), &[0.0, 0.5]);
     assert_eq!(h.responses_for(&key), vec![180]);
-    assert!(!h.events.iter().any(|e| matches!(e, TransactionEvent::Timeout { .. })));
+    assert!(!h
+        .events
+        .iter()
+        .any(|e| matches!(e, TransactionEvent::Timeout { .. })));
 }
 
 #[test]
@@ -256,7 +263,10 @@ fn cancel_after_final_response_is_refused() {
         h.layer.cancel(h.now, &key),
         Err(TransactionError::AlreadyFinal)
     );
-    let register = h.send_request(request("REGISTER", "z9hG4bKreg", 1, Transport::Udp), udp(BOB));
+    let register = h.send_request(
+        request("REGISTER", "z9hG4bKreg", 1, Transport::Udp),
+        udp(BOB),
+    );
     assert_eq!(
         h.layer.cancel(h.now, &register),
         Err(TransactionError::NotInvite)

@@ -37,7 +37,11 @@ fn invite_gets_100_trying_from_the_layer_after_200_ms_of_silence() {
     assert!(h.sent.is_empty());
     h.run_until(0.2);
     assert_times(&h.response_times(100), &[0.2]);
-    assert_eq!(h.sent[0].1, udp(ALICE), "responses go to the request's source");
+    assert_eq!(
+        h.sent[0].1,
+        udp(ALICE),
+        "responses go to the request's source"
+    );
 }
 
 #[test]
@@ -128,11 +132,15 @@ fn missing_ack_is_reported_by_timer_h_at_32_seconds() {
     let key = receive_new(&mut h, &inv);
     h.respond(response(&inv, 486));
     h.run_until(31.999);
-    assert!(!h.events.iter().any(|e| matches!(e, TransactionEvent::AckTimeout { .. })));
-    h.run_until(32.0);
-    assert!(h
+    assert!(!h
         .events
-        .ends_with(&[TransactionEvent::AckTimeout { key: key.clone() }, TransactionEvent::Terminated { key }]));
+        .iter()
+        .any(|e| matches!(e, TransactionEvent::AckTimeout { .. })));
+    h.run_until(32.0);
+    assert!(h.events.ends_with(&[
+        TransactionEvent::AckTimeout { key: key.clone() },
+        TransactionEvent::Terminated { key }
+    ]));
 }
 
 #[test]
@@ -171,7 +179,11 @@ fn after_2xx_invite_retransmissions_are_absorbed_and_ua_2xx_retransmissions_pass
     );
     h.run_until(32.0);
     assert!(h.terminated(&key));
-    assert_eq!(h.response_times(200).len(), 2, "the layer never retransmits a 2xx");
+    assert_eq!(
+        h.response_times(200).len(),
+        2,
+        "the layer never retransmits a 2xx"
+    );
 }
 
 #[test]
@@ -208,7 +220,11 @@ fn cancel_of_a_pending_invite_is_answered_200_and_reported_to_the_ua() {
     let ok = h.sent_responses().pop().unwrap();
     assert_eq!(ok.status.code(), 200);
     assert_eq!(ok.cseq().unwrap().method, Method::Cancel);
-    assert_eq!(ok.to_header().unwrap().tag().unwrap().0, "b1", "same tag as the 180");
+    assert_eq!(
+        ok.to_header().unwrap().tag().unwrap().0,
+        "b1",
+        "same tag as the 180"
+    );
     match h.events.last() {
         Some(TransactionEvent::Request {
             request, cancelled, ..
@@ -232,7 +248,10 @@ fn cancel_matching_no_transaction_is_answered_481_by_the_layer() {
     assert_eq!(resp.len(), 1);
     assert_eq!(resp[0].status.code(), 481);
     assert!(resp[0].to_header().unwrap().tag().is_some());
-    assert!(!h.events.iter().any(|e| matches!(e, TransactionEvent::Request { .. })));
+    assert!(!h
+        .events
+        .iter()
+        .any(|e| matches!(e, TransactionEvent::Request { .. })));
     // A retransmitted CANCEL gets the same answer.
     h.receive_request(cancel, udp(ALICE));
     assert_eq!(h.sent_responses(), vec![resp[0].clone(), resp[0].clone()]);

@@ -12,8 +12,7 @@ use sipher::sip::transaction::{
     TimerConfig, TransactionEvent, TransactionKey, TransactionLayer, TransactionOutput,
 };
 use sipher::sip::{
-    parse_message, HeaderName, Method, Request, Response, SipMessage, StatusCode, Target,
-    Transport,
+    parse_message, HeaderName, Method, Request, Response, SipMessage, StatusCode, Target, Transport,
 };
 
 pub const ALICE: &str = "127.0.0.1:5060";
@@ -22,7 +21,9 @@ pub const BOB: &str = "127.0.0.1:5070";
 pub fn target(transport: Transport, addr: &str) -> Target {
     Target {
         transport,
-        addr: addr.parse::<SocketAddr>().expect("test addresses are valid"),
+        addr: addr
+            .parse::<SocketAddr>()
+            .expect("test addresses are valid"),
     }
 }
 
@@ -64,7 +65,11 @@ pub fn response(req: &Request, code: u16) -> Response {
     let status = StatusCode::new(code).expect("valid test status");
     let mut resp = Response::for_request(req, status);
     if code > 100 {
-        let to = resp.headers.get(&HeaderName::To).expect("copied To").to_string();
+        let to = resp
+            .headers
+            .get(&HeaderName::To)
+            .expect("copied To")
+            .to_string();
         resp.headers.set(HeaderName::To, format!("{to};tag=b1"));
     }
     resp
@@ -214,7 +219,10 @@ impl Harness {
 /// Approximate float equality for send times (virtual time is exact up to f64 rounding).
 pub fn assert_times(actual: &[f64], expected: &[f64]) {
     let close = actual.len() == expected.len()
-        && actual.iter().zip(expected).all(|(a, e)| (a - e).abs() < 1e-6);
+        && actual
+            .iter()
+            .zip(expected)
+            .all(|(a, e)| (a - e).abs() < 1e-6);
     assert!(close, "send times {actual:?}, expected {expected:?}");
 }
 

@@ -9,15 +9,16 @@ use crate::sip::message::{HeaderName, Method, Request, Response, SipMessage, Tar
 
 /// One client transaction of either kind.
 pub(super) enum ClientTransaction {
-    Invite(InviteClient),
-    NonInvite(NonInviteClient),
+    // Boxed: both keep a whole request, and the layer's map holds many of them.
+    Invite(Box<InviteClient>),
+    NonInvite(Box<NonInviteClient>),
 }
 
 impl ClientTransaction {
     /// Creates the transaction for `req`; it is not sent until [`Self::start`].
     pub(super) fn new(key: TransactionKey, request: Request, target: Target) -> ClientTransaction {
         if request.method == Method::Invite {
-            ClientTransaction::Invite(InviteClient {
+            ClientTransaction::Invite(Box::new(InviteClient {
                 key,
                 request,
                 target,
@@ -27,9 +28,9 @@ impl ClientTransaction {
                 linger: None,
                 ack: None,
                 cancel: None,
-            })
+            }))
         } else {
-            ClientTransaction::NonInvite(NonInviteClient {
+            ClientTransaction::NonInvite(Box::new(NonInviteClient {
                 key,
                 request,
                 target,
@@ -37,7 +38,7 @@ impl ClientTransaction {
                 retransmit: None,
                 timer_f: None,
                 linger: None,
-            })
+            }))
         }
     }
 
@@ -99,16 +100,12 @@ impl ClientTransaction {
 
     pub(super) fn next_timeout(&self) -> Option<Instant> {
         match self {
-            ClientTransaction::Invite(t) => earliest(&[
-                t.retransmit.map(|r| r.at),
-                t.timer_b,
-                t.linger,
-            ]),
-            ClientTransaction::NonInvite(t) => earliest(&[
-                t.retransmit.map(|r| r.at),
-                t.timer_f,
-                t.linger,
-            ]),
+            ClientTransaction::Invite(t) => {
+                earliest(&[t.retransmit.map(|r| r.at), t.timer_b, t.linger])
+            }
+            ClientTransaction::NonInvite(t) => {
+                earliest(&[t.retransmit.map(|r| r.at), t.timer_f, t.linger])
+            }
         }
     }
 
@@ -175,7 +172,13 @@ impl InviteClient {
         self.timer_b = Some(now + config.t1 * 64);
     }
 
-    fn on_response(&mut self, now: Instant, resp: Response, config: &TimerConfig, out: &mut Outputs) {
+    fn on_response(
+        &mut self,
+        now: Instant,
+        resp: Response,
+        config: &TimerConfig,
+        out: &mut Outputs,
+    ) {
         use InviteClientState::*;
         let status = resp.status;
         match self.state {
@@ -308,7 +311,13 @@ impl NonInviteClient {
         self.timer_f = Some(now + config.t1 * 64);
     }
 
-    fn on_response(&mut self, now: Instant, resp: Response, config: &TimerConfig, out: &mut Outputs) {
+    fn on_response(
+        &mut self,
+        now: Instant,
+        resp: Response,
+        config: &TimerConfig,
+        out: &mut Outputs,
+    ) {
         use NonInviteClientState::*;
         match self.state {
             Trying | Proceeding if resp.status.is_provisional() => {

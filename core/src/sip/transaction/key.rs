@@ -146,7 +146,8 @@ pub(super) fn derived_request(
     copy_all(invite, &mut req, HeaderName::From);
     req.headers.push(HeaderName::To, to);
     copy_all(invite, &mut req, HeaderName::CallId);
-    req.headers.push(HeaderName::CSeq, format!("{seq} {method}"));
+    req.headers
+        .push(HeaderName::CSeq, format!("{seq} {method}"));
     copy_all(invite, &mut req, HeaderName::Route);
     Ok(req)
 }

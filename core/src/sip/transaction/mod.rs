@@ -5,13 +5,21 @@
 //! [`TransactionLayer::poll_output`] and sleeps until [`TransactionLayer::poll_timeout`].
 //!
 //! ```
-//! use std::time::Instant;
+//! use std::time::{Duration, Instant};
 //! use sipher::sip::transaction::{TimerConfig, TransactionLayer, TransactionOutput};
+//! use sipher::sip::{parse_message, SipMessage, Target, Transport};
 //!
 //! let mut layer = TransactionLayer::new(TimerConfig::default());
 //! let now = Instant::now(); // the driver's clock, never read inside the layer
-//! // One mutation: handle_message / send_request / send_response / handle_timeout ...
-//! layer.handle_timeout(now);
+//! let wire = b"OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n\
+//!     Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKdoc\r\n\
+//!     Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\n\
+//!     Call-ID: doc@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+//! let Ok(SipMessage::Request(options)) = parse_message(wire) else { panic!("valid OPTIONS") };
+//! let bob = Target { transport: Transport::Udp, addr: "127.0.0.1:5070".parse().unwrap() };
+//!
+//! // One mutation (send_request / send_response / handle_message / handle_timeout) ...
+//! layer.send_request(now, options, bob);
 //! // ... then drain every output before waiting.
 //! while let Some(output) = layer.poll_output() {
 //!     match output {
@@ -19,8 +27,9 @@
 //!         TransactionOutput::Event(event) => { /* hand to the UA */ }
 //!     }
 //! }
-//! // Sleep until the next timer, or until a message arrives, whichever is first.
-//! assert_eq!(layer.poll_timeout(), None);
+//! // Sleep until the next timer (here Timer E, a retransmission after T1) or until a message
+//! // arrives, whichever is first; then call handle_timeout / handle_message and drain again.
+//! assert_eq!(layer.poll_timeout(), Some(now + Duration::from_millis(500)));
 //! ```
 //!
 //! Duties left to the UA:
@@ -185,7 +194,10 @@ impl TransactionLayer {
             TransactionKey::unmatchable(req.method.clone(), serial)
         });
         if self.clients.contains_key(&key) {
-            tracing::warn!(?key, "branch reused by the UA; the older transaction is dropped");
+            tracing::warn!(
+                ?key,
+                "branch reused by the UA; the older transaction is dropped"
+            );
             self.clients.remove(&key);
             event(
                 &mut self.outputs,
@@ -235,7 +247,7 @@ impl TransactionLayer {
                 due.push((at, slot.serial, true, key.clone()));
             }
         }
-        due.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        due.sort_by_key(|d| (d.0, d.1));
         for (_, _, is_server, key) in due {
             if is_server {
                 if let Some(slot) = self.servers.get_mut(&key) {
@@ -278,7 +290,11 @@ impl TransactionLayer {
         let ClientTransaction::Invite(inv) = &slot.tx else {
             return Err(TransactionError::NotInvite);
         };
-        if let Some(existing) = inv.cancel.as_ref().filter(|k| self.clients.contains_key(*k)) {
+        if let Some(existing) = inv
+            .cancel
+            .as_ref()
+            .filter(|k| self.clients.contains_key(*k))
+        {
             return Ok(existing.clone());
         }
         if !matches!(
@@ -287,13 +303,16 @@ impl TransactionLayer {
         ) {
             return Err(TransactionError::AlreadyFinal);
         }
-        let to = inv.request().headers.get(&HeaderName::To).unwrap_or_default();
+        let to = inv
+            .request()
+            .headers
+            .get(&HeaderName::To)
+            .unwrap_or_default();
         let cancel = derived_request(inv.request(), Method::Cancel, to)?;
         let cancel_key = invite.with_method(Method::Cancel);
         let tx = ClientTransaction::new(cancel_key.clone(), cancel, inv.target());
         let serial = self.next_serial();
-        self.clients
-            .insert(cancel_key.clone(), Slot { serial, tx });
+        self.clients.insert(cancel_key.clone(), Slot { serial, tx });
         if let Some(Slot {
             tx: ClientTransaction::Invite(inv),
             ..
@@ -396,7 +415,11 @@ impl TransactionLayer {
             Some(inv) => {
                 let mut ok = Response::for_request(&req, StatusCode::OK);
                 // RFC 3261 §9.2: the same To tag as the INVITE's response, when there is one.
-                match inv.tx.last_response().and_then(|r| r.headers.get(&HeaderName::To)) {
+                match inv
+                    .tx
+                    .last_response()
+                    .and_then(|r| r.headers.get(&HeaderName::To))
+                {
                     Some(to) if to.contains(";tag=") => ok.headers.set(HeaderName::To, to),
                     _ => add_local_to_tag(&mut ok),
                 }

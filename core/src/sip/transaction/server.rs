@@ -8,7 +8,8 @@ use crate::sip::message::{Method, Request, Response, SipMessage, StatusCode, Tar
 
 /// One server transaction of either kind.
 pub(super) enum ServerTransaction {
-    Invite(InviteServer),
+    // Boxed: an INVITE transaction keeps the request for its 100 Trying.
+    Invite(Box<InviteServer>),
     NonInvite(NonInviteServer),
 }
 
@@ -27,7 +28,7 @@ impl ServerTransaction {
         now: Instant,
     ) -> ServerTransaction {
         if request.method == Method::Invite {
-            ServerTransaction::Invite(InviteServer {
+            ServerTransaction::Invite(Box::new(InviteServer {
                 key,
                 request,
                 source,
@@ -37,7 +38,7 @@ impl ServerTransaction {
                 retransmit: None,
                 timer_h: None,
                 linger: None,
-            })
+            }))
         } else {
             ServerTransaction::NonInvite(NonInviteServer {
                 source,
