@@ -250,3 +250,63 @@ fn invite_over_a_dead_link_times_out_at_exactly_64_t1() {
     assert_eq!(timed_out_at, Some(32.0));
     assert_eq!(pair.log.len(), 7, "the INVITE and its six retransmissions");
 }
+
+#[test]
+fn invite_cancelled_while_ringing_ends_with_487_on_both_sides_over_a_lossy_link() {
+    for seed in SEEDS {
+        let mut pair = Pair::new(seed, LOSS);
+        let inv = invite("z9hG4bKcancel");
+        let key = pair
+            .alice
+            .send_request(pair.now, inv.clone(), pair.bob_addr);
+        let (mut cancel_key, mut alice_final, mut cancel_final) = (None, None, None);
+        let (mut bob_cancelled, mut bob_ack_timeout) = (false, false);
+        for _ in 0..MAX_STEPS {
+            let Some(events) = pair.step(None) else {
+                break;
+            };
+            let now = pair.now;
+            for (side, event) in events {
+                match (side, event) {
+                    (Side::Bob, TransactionEvent::Request { request, .. })
+                        if request.method == Method::Invite =>
+                    {
+                        pair.bob
+                            .send_response(now, response(&request, 180))
+                            .expect("Bob's INVITE transaction is live");
+                    }
+                    (
+                        Side::Bob,
+                        TransactionEvent::Request {
+                            cancelled: Some(_), ..
+                        },
+                    ) => {
+                        bob_cancelled = true;
+                        pair.bob
+                            .send_response(now, response(&inv, 487))
+                            .expect("the INVITE still waits for its final response");
+                    }
+                    (Side::Bob, TransactionEvent::AckTimeout { .. }) => bob_ack_timeout = true,
+                    (Side::Alice, TransactionEvent::Response { key: k, response }) => {
+                        let code = response.status.code();
+                        if k == key && code == 180 && cancel_key.is_none() {
+                            cancel_key = Some(pair.alice.cancel(now, &key).unwrap());
+                        } else if k == key && code >= 200 {
+                            alice_final = Some(code);
+                        } else if Some(&k) == cancel_key.as_ref() && code >= 200 {
+                            cancel_final = Some(code);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(bob_cancelled, "seed {seed}: Bob never saw the CANCEL");
+        assert_eq!(alice_final, Some(487), "seed {seed}");
+        assert_eq!(cancel_final, Some(200), "seed {seed}");
+        assert!(!bob_ack_timeout, "seed {seed}: Bob's 487 was never ACKed");
+        assert!(pair.alice.is_empty() && pair.bob.is_empty());
+        assert!(pair.log.iter().any(|(_, side, m)| *side == Side::Alice
+            && matches!(m, SipMessage::Request(r) if r.method == Method::Ack)));
+    }
+}

@@ -385,7 +385,7 @@ impl TransactionLayer {
         let cancels_live_invite = req.method == Method::Cancel
             && self.servers.contains_key(&key.with_method(Method::Invite));
         if self.len() >= self.max_transactions && !cancels_live_invite {
-            tracing::warn!(%source, "transaction table full; answering 503");
+            tracing::warn!("transaction table full; answering 503");
             let mut resp = Response::for_request(&req, StatusCode::SERVICE_UNAVAILABLE);
             add_local_to_tag(&mut resp);
             transmit(&mut self.outputs, source, SipMessage::Response(resp));
