@@ -1,2 +1,3 @@
 pub mod sdp;
 pub mod sip;
+pub mod engine;
