@@ -12,10 +12,10 @@ kamailio_up || { fail "kamailio starts" "see $RUNDIR/kamailio-start.txt"; summar
 pass "kamailio starts" "RUNDIR=$RUNDIR"
 cd "$RUNDIR" || exit 1
 
-timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/register.xml" -key expires 0 \
+timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/register.xml" -key expires 60 \
   -s 1000 -au 1000 -ap pw1000 -p 5090 -t u1 -message_file reg-udp.log >/dev/null 2>&1
 check "sipp REGISTER udp 1000" $? "$(sipp_codes reg-udp.log)"
-timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/register.xml" -key expires 0 \
+timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/register.xml" -key expires 60 \
   -s 1000 -au 1000 -ap pw1000 -p 5091 -t t1 -message_file reg-tcp.log >/dev/null 2>&1
 check "sipp REGISTER tcp 1000" $? "$(sipp_codes reg-tcp.log)"
 timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/register-bad.xml" \
