@@ -395,7 +395,12 @@ fn validate(headers: &Headers, method: Option<&Method>) -> Result<(), ParseError
     }
     if headers.get(&HeaderName::MaxForwards).is_some() {
         let mf = single(HeaderName::MaxForwards, "Max-Forwards")?;
-        if mf.is_empty() || mf.len() > 3 || mf.parse::<u8>().is_err() {
+        // Leading zeros are legal (`0068`); the value itself must fit the 0..255 hop count.
+        let digits = mf.trim_start_matches('0');
+        if mf.is_empty() || !mf.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 3 {
+            return Err(malformed("Max-Forwards", "not a number 0..255").into());
+        }
+        if !digits.is_empty() && digits.parse::<u8>().is_err() {
             return Err(malformed("Max-Forwards", "not a number 0..255").into());
         }
     }
