@@ -49,8 +49,15 @@ $(grep -c '^error' "$1") error lines, $(grep -c '^warning' "$1") warning lines"
 }
 # cargo test: add up every "test result:" line
 sum_cargo_test() {
-  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i; if ($(i+1) ~ /^ignored;?$/) g += $i } n++ }
-       END { printf "%d passed, %d failed, %d ignored (%d test binaries)", p, f, g, n }' "$1"
+  awk '/^test result:/ {
+         for (i = 1; i < NF; i++) {
+           if ($(i + 1) ~ /^passed;?$/) p += $i
+           if ($(i + 1) ~ /^failed;?$/) f += $i
+           if ($(i + 1) ~ /^ignored;?$/) g += $i
+         }
+         n++
+       }
+       END { printf "%d passed, %d failed, %d ignored (%d test runs)", p, f, g, n }' "$1"
 }
 sum_interop() { grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1 || true; }
 

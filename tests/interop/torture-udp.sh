@@ -1,8 +1,8 @@
 #!/bin/bash
 # Sends every tests/torture/*.sip message to a running `sipher answer --bind 127.0.0.1:PORT --json`
-# over UDP (torture_udp.py, stdlib only) and judges each response by the file name
-# (valid-* / invalid-* -> 400 / version-* -> 505; see torture_udp.py). Afterwards sipher must still
-# be running and answer OPTIONS with 200, and must not have panicked.
+# over UDP (torture_udp.py, stdlib only) and judges each response by the file name (valid-* /
+# invalid-* -> 400 / version-* -> 505 / scheme-* -> 416; see torture_udp.py). Afterwards sipher must
+# still be running and answer OPTIONS with 200, and must not have panicked.
 #   SIPHER=... TORTURE_PORT=5096 tests/interop/torture-udp.sh
 # Bounded (each file waits at most ~4 s); prints per-file PASS/FAIL and "N passed, M failed".
 set -u

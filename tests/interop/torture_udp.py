@@ -8,6 +8,7 @@ The expected verdict is in each file name:
              BYE/CANCEL -> 200 or 481; ACK -> no response; other methods -> any but 400/505
   invalid-*  400 (no response is accepted only when the message has no usable top Via)
   version-*  505
+  scheme-*   416 (unsupported Request-URI scheme)
 A file holding a response (first line "SIP/...") must not be answered at all.
 The bytes of each file are sent unchanged. Responses go to the top Via's sent-by port on
 127.0.0.1 (RFC 3261 18.2.2 with "received"), or to the source port with rport, so the script
@@ -28,6 +29,7 @@ WAIT_FIRST = 2.0  # seconds to wait for a first response
 WAIT_SILENCE = 1.0  # seconds of silence that count as "no response"
 WAIT_FINAL = 2.0  # extra seconds to wait for a final response after a provisional one
 MAX_DATAGRAM = 65535
+MAX_UDP_PAYLOAD = 65507  # IPv4: 65535 - 20 (IP header) - 8 (UDP header)
 
 
 def main():
@@ -38,6 +40,8 @@ def main():
     target = (host, int(port))
     files = sorted(sys.argv[2:])
     tester = Tester(target, files)
+    for note in tester.notes:
+        print("NOTE %s" % note)
     passed = failed = 0
     for path in files:
         ok, line = tester.run_file(path)
@@ -78,14 +82,19 @@ class Tester:
                 self.socks.append(s)
             except OSError:
                 s.close()
-                self.notes.append("cannot listen on Via port %d" % p)
+                self.notes.append("cannot listen on Via port %d: responses sent there are missed"
+                                  % p)
+        self.notes.append("listening on 127.0.0.1 ports %s"
+                          % ", ".join(str(s.getsockname()[1]) for s in self.socks))
 
     def run_file(self, path):
         name = os.path.basename(path)
         data = read(path)
         kind = name.split("-", 1)[0]
-        if kind not in ("valid", "invalid", "version"):
+        if kind not in ("valid", "invalid", "version", "scheme"):
             return None, "unknown name pattern"
+        if len(data) > MAX_UDP_PAYLOAD:
+            return None, "%d bytes: too large for one UDP datagram" % len(data)
         self.drain()
         first = data.split(b"\n", 1)[0].strip()
         is_response = first.upper().startswith(b"SIP/")
@@ -118,7 +127,8 @@ class Tester:
                 ok = all(c < 300 or 400 <= c < 500 for c in codes)
                 return ok, "INVITE; got %s" % desc
             if method in (b"BYE", b"CANCEL"):
-                return bool(finals) and finals[0] in (200, 481), "%s; got %s" % (method.decode(), desc)
+                ok = bool(finals) and finals[0] in (200, 481)
+                return ok, "%s; got %s" % (method.decode(), desc)
             return bool(finals), "%s; got %s" % (method.decode(errors="replace"), desc)
         if kind == "invalid":
             if finals[:1] == [400]:
@@ -126,7 +136,8 @@ class Tester:
             if not codes and top_via(data) is None:
                 return True, "no response (no usable top Via to answer to)"
             return False, "expected 400, got %s" % desc
-        return finals[:1] == [505], "expected 505, got %s" % desc
+        want = 505 if kind == "version" else 416
+        return finals[:1] == [want], "expected %d, got %s" % (want, desc)
 
     def final_options(self):
         self.drain()
@@ -238,7 +249,8 @@ def top_via(msg):
     via = header(msg, ("via", "v"))
     if via is None:
         return None
-    m = re.match(r"SIP\s*/\s*2\.0\s*/\s*[A-Za-z]+\s+(\[[^\]]+\]|[^\s;:,]+)(?:\s*:\s*(\d+))?", via, re.I)
+    m = re.match(r"SIP\s*/\s*2\.0\s*/\s*[A-Za-z]+\s+(\[[^\]]+\]|[^\s;:,]+)(?:\s*:\s*(\d+))?",
+                 via, re.I)
     if not m:
         return None
     port = int(m.group(2)) if m.group(2) else 5060
