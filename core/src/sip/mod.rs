@@ -5,6 +5,7 @@ pub mod framing;
 pub mod message;
 pub mod parse;
 pub mod transaction;
+pub mod ua;
 pub mod uri;
 
 pub use message::*;

@@ -1,0 +1,1083 @@
+//! One call: the INVITE session (RFC 3261 §13–15) in both directions, hold/resume by re-INVITE
+//! (RFC 3264 §8.4), CANCEL and BYE, 2xx retransmission until ACK (§13.3.1.4), glare (§14.1).
+
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use super::dialog::Dialog;
+use super::media::{NegotiatedMedia, SdpSession};
+use super::util::{add_to_tag, random_token};
+use super::{Owner, UaError, UaEvent, UserAgent};
+use crate::sip::auth::{select_challenge, ChallengeVerdict, DigestClient};
+use crate::sip::message::*;
+use crate::sip::transaction::TransactionKey;
+use crate::sip::uri::{Scheme, Uri};
+
+/// Identifies a call within one user agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallHandle(pub u64);
+
+impl std::fmt::Display for CallHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What the user sees of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    /// INVITE sent, nothing heard back yet.
+    Calling,
+    /// An incoming call waiting to be answered.
+    Incoming,
+    /// The callee is ringing (180/183).
+    Ringing,
+    Connected,
+    /// We put the call on hold.
+    Held,
+    /// The call came back from hold (an event; the state is then `Connected`).
+    Resumed,
+    /// The peer put the call on hold.
+    RemoteHold,
+    Ended,
+    Failed,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Calling => "calling",
+            CallState::Incoming => "incoming",
+            CallState::Ringing => "ringing",
+            CallState::Connected => "connected",
+            CallState::Held => "held",
+            CallState::Resumed => "resumed",
+            CallState::RemoteHold => "remote_hold",
+            CallState::Ended => "ended",
+            CallState::Failed => "failed",
+        }
+    }
+}
+
+/// Who ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Local,
+    Remote,
+}
+
+impl Party {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Local => "local",
+            Party::Remote => "remote",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Outgoing,
+    Incoming,
+}
+
+/// A 2xx we keep sending until the ACK arrives.
+struct PendingAck {
+    response: Vec<u8>,
+    target: Target,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
+pub(super) struct Call {
+    pub(super) handle: CallHandle,
+    direction: Direction,
+    state: CallState,
+    dialog: Dialog,
+    /// Whether the dialog is confirmed (2xx sent/received).
+    confirmed: bool,
+    peer: String,
+    /// The INVITE transaction (client or server) of the initial INVITE while it is pending.
+    invite_key: Option<TransactionKey>,
+    /// The last INVITE we sent (outgoing: for auth retries) or received (incoming: for
+    /// responses).
+    invite: Option<Request>,
+    invite_cseq: u32,
+    provisional_seen: bool,
+    cancel_wanted: bool,
+    target: Target,
+    auth: Option<(HeaderName, DigestClient)>,
+    auth_rounds: u32,
+    sdp: SdpSession,
+    /// Our re-INVITE in flight: its key, the request and whether it holds.
+    reinvite: Option<(TransactionKey, Request, bool)>,
+    /// A re-INVITE the peer sent that we answered; its 2xx waits for an ACK.
+    pending_ack: Option<PendingAck>,
+    last_ack: Option<(Target, Vec<u8>)>,
+    glare_retry: Option<(Instant, bool)>,
+    local_hold: bool,
+    remote_hold: bool,
+    ended_at: Option<Instant>,
+}
+
+const MAX_AUTH_ROUNDS: u32 = 3;
+/// How long an ended call keeps absorbing retransmissions before it is forgotten.
+const LINGER: Duration = Duration::from_secs(32);
+
+impl Call {
+    pub(super) fn outgoing(
+        ua: &mut UserAgent,
+        now: Instant,
+        handle: CallHandle,
+        uri: Uri,
+        target: Target,
+    ) -> Result<Call, UaError> {
+        let transport = target.transport;
+        let local = match &ua.config.account {
+            Some(acc) => {
+                let mut na = NameAddr::new(acc.aor());
+                na.display = acc.display_name.clone();
+                na
+            }
+            None => {
+                let addr = ua.local_addr(transport)?;
+                NameAddr::new(Uri::new(
+                    Scheme::Sip,
+                    Some(&ua.local_user()),
+                    addr.ip().into(),
+                    None,
+                ))
+            }
+        };
+        let mut remote_uri = uri.clone();
+        remote_uri.headers.clear();
+        let host = ua.local_addr(transport)?.ip();
+        let dialog = Dialog {
+            call_id: CallId(format!("{}@{}", random_token(&mut ua.rng, 20), host)),
+            local_tag: Tag(random_token(&mut ua.rng, 10)),
+            remote_tag: None,
+            local,
+            remote: NameAddr::new(remote_uri),
+            local_seq: 0,
+            remote_seq: None,
+            remote_target: uri.clone(),
+            route_set: Vec::new(),
+            transport,
+        };
+        let sdp = SdpSession::new(&mut ua.rng, ua.config.media.clone());
+        let mut call = Call {
+            handle,
+            direction: Direction::Outgoing,
+            state: CallState::Calling,
+            dialog,
+            confirmed: false,
+            peer: uri.to_string(),
+            invite_key: None,
+            invite: None,
+            invite_cseq: 0,
+            provisional_seen: false,
+            cancel_wanted: false,
+            target,
+            auth: None,
+            auth_rounds: 0,
+            sdp,
+            reinvite: None,
+            pending_ack: None,
+            last_ack: None,
+            glare_retry: None,
+            local_hold: false,
+            remote_hold: false,
+            ended_at: None,
+        };
+        call.send_initial_invite(ua, now)?;
+        call.emit(ua, CallState::Calling, None, None, None);
+        Ok(call)
+    }
+
+    /// A new incoming INVITE. On refusal returns the response to send.
+    pub(super) fn incoming(
+        ua: &mut UserAgent,
+        now: Instant,
+        handle: CallHandle,
+        key: TransactionKey,
+        invite: Request,
+        source: Target,
+    ) -> Result<Call, Box<Response>> {
+        let bad = |why: &str| {
+            let mut r = Response::for_request(&invite, StatusCode::BAD_REQUEST);
+            r.reason = format!("Bad Request ({why})");
+            Box::new(r)
+        };
+        let call_id = invite.call_id().map_err(|_| bad("Call-ID"))?;
+        let from = invite.from_header().map_err(|_| bad("From"))?;
+        let to = invite.to_header().map_err(|_| bad("To"))?;
+        let cseq = invite.cseq().map_err(|_| bad("CSeq"))?;
+        let contact = invite
+            .contacts()
+            .ok()
+            .and_then(|c| c.into_iter().next())
+            .ok_or_else(|| bad("INVITE without a valid Contact"))?;
+        let route_set = invite
+            .record_routes()
+            .map_err(|_| bad("Record-Route"))?
+            .into_iter()
+            .map(|na| na.uri)
+            .collect();
+        let sdp = SdpSession::new(&mut ua.rng, ua.config.media.clone());
+        // Check the offer now so an unusable one is refused before the phone rings.
+        if !invite.body.is_empty() {
+            if let Err(why) = sdp.check_offer(&invite.body) {
+                let mut r = Response::for_request(&invite, StatusCode::NOT_ACCEPTABLE_HERE);
+                r.reason = format!("Not Acceptable Here ({why})");
+                return Err(Box::new(r));
+            }
+        }
+        let mut remote = from.clone();
+        remote.params = Params::default();
+        let mut local = to.clone();
+        local.params = Params::default();
+        let dialog = Dialog {
+            call_id,
+            local_tag: Tag(random_token(&mut ua.rng, 10)),
+            remote_tag: from.tag(),
+            local,
+            remote,
+            local_seq: 0,
+            remote_seq: Some(cseq.seq),
+            remote_target: contact.uri,
+            route_set,
+            transport: source.transport,
+        };
+        let call = Call {
+            handle,
+            direction: Direction::Incoming,
+            state: CallState::Incoming,
+            dialog,
+            confirmed: false,
+            peer: from.uri.to_string(),
+            invite_key: Some(key),
+            invite: Some(invite),
+            invite_cseq: cseq.seq,
+            provisional_seen: true,
+            cancel_wanted: false,
+            target: source,
+            auth: None,
+            auth_rounds: 0,
+            sdp,
+            reinvite: None,
+            pending_ack: None,
+            last_ack: None,
+            glare_retry: None,
+            local_hold: false,
+            remote_hold: false,
+            ended_at: None,
+        };
+        let ringing = call.response_to_invite(ua, StatusCode::RINGING, false);
+        ua.respond(now, ringing);
+        call.emit(ua, CallState::Incoming, None, None, None);
+        Ok(call)
+    }
+
+    pub(super) fn state(&self) -> CallState {
+        self.state
+    }
+
+    pub(super) fn is_over(&self) -> bool {
+        matches!(self.state, CallState::Ended | CallState::Failed)
+    }
+
+    pub(super) fn can_forget(&self, now: Instant) -> bool {
+        self.ended_at.is_some_and(|t| now >= t + LINGER)
+    }
+
+    pub(super) fn has_server_invite(&self, key: &TransactionKey) -> bool {
+        self.direction == Direction::Incoming && self.invite_key.as_ref() == Some(key)
+    }
+
+    pub(super) fn matches_dialog(
+        &self,
+        call_id: &CallId,
+        local: &Tag,
+        remote: Option<&Tag>,
+    ) -> bool {
+        self.dialog.matches(call_id, local, remote)
+    }
+
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        let a = self.pending_ack.as_ref().map(|p| p.next.min(p.give_up));
+        let b = self.glare_retry.map(|(t, _)| t);
+        let c = self.ended_at.map(|t| t + LINGER);
+        [a, b, c].into_iter().flatten().min()
+    }
+
+    // ---- commands ----
+
+    pub(super) fn answer(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
+        if self.direction != Direction::Incoming || self.state != CallState::Incoming {
+            return Err(UaError::InvalidState(
+                "only a ringing incoming call can be answered",
+            ));
+        }
+        let offer = self
+            .invite
+            .as_ref()
+            .map(|r| r.body.clone())
+            .unwrap_or_default();
+        let local_ip = ua.local_addr(self.dialog.transport)?.ip();
+        let (body, media) = if offer.is_empty() {
+            (self.sdp.offer(local_ip, false), None)
+        } else {
+            match self.sdp.answer(local_ip, &offer, false) {
+                Ok((body, media)) => (body, Some(media)),
+                Err(why) => {
+                    let mut r = self.response_to_invite(ua, StatusCode::NOT_ACCEPTABLE_HERE, false);
+                    r.reason = format!("Not Acceptable Here ({why})");
+                    ua.respond(now, r);
+                    self.end(
+                        ua,
+                        now,
+                        CallState::Failed,
+                        Some(488),
+                        Some(why),
+                        Some(Party::Local),
+                    );
+                    return Ok(());
+                }
+            }
+        };
+        let mut ok = self.response_to_invite(ua, StatusCode::OK, true);
+        ok.headers.push(HeaderName::ContentType, "application/sdp");
+        ok.body = body;
+        self.send_2xx(ua, now, ok);
+        self.confirmed = true;
+        self.invite_key = None;
+        if let Some(media) = media {
+            ua.emit(UaEvent::Media {
+                call: self.handle,
+                media,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn reject(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        status: u16,
+    ) -> Result<(), UaError> {
+        if self.direction != Direction::Incoming || self.state != CallState::Incoming {
+            return Err(UaError::InvalidState(
+                "only a ringing incoming call can be rejected",
+            ));
+        }
+        let status = StatusCode::new(status)
+            .filter(|s| s.code() >= 300)
+            .unwrap_or(StatusCode::DECLINE);
+        let resp = self.response_to_invite(ua, status, false);
+        let reason = resp.reason.clone();
+        ua.respond(now, resp);
+        self.invite_key = None;
+        self.end(
+            ua,
+            now,
+            CallState::Ended,
+            Some(status.code()),
+            Some(reason),
+            Some(Party::Local),
+        );
+        Ok(())
+    }
+
+    pub(super) fn hangup(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
+        match self.state {
+            CallState::Ended | CallState::Failed => Err(UaError::InvalidState("the call is over")),
+            CallState::Incoming => self.reject(ua, now, 603),
+            CallState::Calling | CallState::Ringing if !self.confirmed => {
+                // Without a provisional yet the transaction layer holds the CANCEL until one
+                // arrives (§9.1); a 2xx racing it is ACKed and ended with BYE.
+                self.cancel_wanted = true;
+                self.send_cancel(ua, now);
+                self.end(ua, now, CallState::Ended, None, None, Some(Party::Local));
+                Ok(())
+            }
+            _ => {
+                self.send_bye(ua, now);
+                self.end(ua, now, CallState::Ended, None, None, Some(Party::Local));
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn set_hold(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        hold: bool,
+    ) -> Result<(), UaError> {
+        if !self.confirmed || self.is_over() {
+            return Err(UaError::InvalidState(
+                "hold and resume need a connected call",
+            ));
+        }
+        if self.reinvite.is_some() || self.pending_ack.is_some() {
+            return Err(UaError::InvalidState(
+                "another offer/answer exchange is in progress",
+            ));
+        }
+        self.send_reinvite(ua, now, hold)
+    }
+
+    // ---- network input ----
+
+    pub(super) fn on_response(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        key: &TransactionKey,
+        resp: Response,
+    ) {
+        if self.invite_key.as_ref() == Some(key) {
+            self.on_invite_response(ua, now, resp);
+        } else if self.reinvite.as_ref().is_some_and(|(k, _, _)| k == key) {
+            self.on_reinvite_response(ua, now, resp);
+        }
+        // Responses to BYE/CANCEL need no action: the call already ended.
+    }
+
+    pub(super) fn on_failure(&mut self, ua: &mut UserAgent, now: Instant, key: &TransactionKey) {
+        if self.invite_key.as_ref() == Some(key) {
+            self.invite_key = None;
+            if !self.is_over() {
+                self.end(
+                    ua,
+                    now,
+                    CallState::Failed,
+                    Some(408),
+                    Some("Request Timeout (no answer from the network)".into()),
+                    None,
+                );
+            }
+        } else if self.reinvite.as_ref().is_some_and(|(k, _, _)| k == key) {
+            // RFC 3261 §14.1: a timed-out re-INVITE ends the dialog.
+            self.reinvite = None;
+            self.send_bye(ua, now);
+            self.end(
+                ua,
+                now,
+                CallState::Ended,
+                Some(408),
+                Some("Request Timeout (re-INVITE unanswered)".into()),
+                Some(Party::Local),
+            );
+        }
+    }
+
+    pub(super) fn on_cancel(&mut self, ua: &mut UserAgent, now: Instant) {
+        if self.state != CallState::Incoming {
+            return;
+        }
+        let resp = self.response_to_invite(ua, StatusCode::REQUEST_TERMINATED, false);
+        ua.respond(now, resp);
+        self.invite_key = None;
+        self.end(
+            ua,
+            now,
+            CallState::Ended,
+            Some(487),
+            Some("Request Terminated (caller cancelled)".into()),
+            Some(Party::Remote),
+        );
+    }
+
+    pub(super) fn on_ack(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        ack: &Request,
+        _source: Target,
+    ) {
+        let Ok(cseq) = ack.cseq() else { return };
+        let Some(pending) = &self.pending_ack else {
+            return;
+        };
+        let _ = pending;
+        self.pending_ack = None;
+        if !ack.body.is_empty() {
+            // Offer in our 2xx, answer in the ACK.
+            match self.sdp.process_answer(&ack.body) {
+                Ok(media) => ua.emit(UaEvent::Media {
+                    call: self.handle,
+                    media,
+                }),
+                Err(why) => tracing::warn!(%why, "unusable SDP answer in ACK"),
+            }
+        }
+        if cseq.seq == self.invite_cseq && self.state == CallState::Incoming {
+            self.set_state(ua, CallState::Connected);
+        }
+        let _ = now;
+    }
+
+    pub(super) fn on_2xx_retransmission(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        resp: &Response,
+    ) {
+        if let Some((target, ack)) = &self.last_ack {
+            ua.transmit(*target, ack.clone());
+        } else if self.is_over() {
+            // A 2xx after we gave up (CANCEL raced it): ACK and BYE it.
+            self.confirm_from_2xx(ua, resp);
+            self.send_ack(ua, now, self.invite_cseq);
+            self.send_bye(ua, now);
+        }
+    }
+
+    pub(super) fn on_request(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        _key: TransactionKey,
+        req: Request,
+        source: Target,
+    ) {
+        let Ok(cseq) = req.cseq() else { return };
+        if req.method != Method::Ack {
+            if self.dialog.remote_seq.is_some_and(|seen| cseq.seq <= seen) {
+                let mut r = Response::for_request(&req, StatusCode::SERVER_INTERNAL_ERROR);
+                r.reason = "Server Internal Error (CSeq out of order)".into();
+                return ua.respond(now, r);
+            }
+            self.dialog.remote_seq = Some(cseq.seq);
+        }
+        match req.method {
+            Method::Bye => {
+                ua.respond(now, Response::for_request(&req, StatusCode::OK));
+                self.pending_ack = None;
+                if !self.is_over() {
+                    self.end(ua, now, CallState::Ended, None, None, Some(Party::Remote));
+                }
+            }
+            Method::Invite => self.on_reinvite(ua, now, req, source),
+            Method::Options | Method::Info | Method::Notify | Method::Update | Method::Message => {
+                ua.respond(now, Response::for_request(&req, StatusCode::OK));
+            }
+            _ => {
+                let mut r = Response::for_request(&req, StatusCode::NOT_IMPLEMENTED);
+                r.headers.push(HeaderName::Allow, super::ALLOW);
+                ua.respond(now, r);
+            }
+        }
+    }
+
+    pub(super) fn handle_timeout(&mut self, ua: &mut UserAgent, now: Instant) {
+        if let Some(p) = &mut self.pending_ack {
+            if now >= p.give_up {
+                self.pending_ack = None;
+                tracing::warn!(call = %self.handle, "no ACK for our 2xx; ending the call");
+                self.send_bye(ua, now);
+                if !self.is_over() {
+                    self.end(
+                        ua,
+                        now,
+                        CallState::Ended,
+                        Some(408),
+                        Some("no ACK from the peer".into()),
+                        Some(Party::Local),
+                    );
+                }
+            } else if now >= p.next {
+                ua.transmit(p.target, p.response.clone());
+                p.interval = (p.interval * 2).min(ua.config.timers.t2);
+                p.next = now + p.interval;
+            }
+        }
+        if let Some((at, hold)) = self.glare_retry {
+            if now >= at {
+                self.glare_retry = None;
+                if !self.is_over() && self.reinvite.is_none() {
+                    let _ = self.send_reinvite(ua, now, hold);
+                }
+            }
+        }
+    }
+
+    // ---- internals ----
+
+    fn on_invite_response(&mut self, ua: &mut UserAgent, now: Instant, resp: Response) {
+        let code = resp.status.code();
+        if resp.status.is_provisional() {
+            if code == 100 {
+                self.provisional_seen = true;
+            } else {
+                self.provisional_seen = true;
+                if let Some(tag) = resp.to_header().ok().and_then(|t| t.tag()) {
+                    self.dialog.remote_tag.get_or_insert(tag);
+                }
+                if self.state == CallState::Calling {
+                    self.set_state(ua, CallState::Ringing);
+                }
+            }
+            return;
+        }
+        if resp.status.is_success() {
+            self.invite_key = None;
+            if self.confirmed {
+                return self.on_2xx_retransmission(ua, now, &resp);
+            }
+            self.confirm_from_2xx(ua, &resp);
+            self.send_ack(ua, now, self.invite_cseq);
+            if self.cancel_wanted || self.is_over() {
+                // We hung up while the 2xx was on its way.
+                self.send_bye(ua, now);
+                return;
+            }
+            match self.sdp.process_answer(&resp.body) {
+                Ok(media) => ua.emit(UaEvent::Media {
+                    call: self.handle,
+                    media,
+                }),
+                Err(why) => {
+                    tracing::warn!(%why, "unusable SDP answer; hanging up");
+                    self.send_bye(ua, now);
+                    return self.end(
+                        ua,
+                        now,
+                        CallState::Failed,
+                        Some(488),
+                        Some(format!("unusable SDP answer: {why}")),
+                        Some(Party::Local),
+                    );
+                }
+            }
+            return self.set_state(ua, CallState::Connected);
+        }
+        if (code == 401 || code == 407)
+            && !self.cancel_wanted
+            && self.retry_with_auth(ua, now, &resp)
+        {
+            return;
+        }
+        self.invite_key = None;
+        if self.is_over() {
+            return; // e.g. the 487 to our CANCEL
+        }
+        self.end(
+            ua,
+            now,
+            CallState::Failed,
+            Some(code),
+            Some(resp.reason.clone()),
+            Some(Party::Remote),
+        );
+    }
+
+    /// Resends the INVITE with credentials. False if the challenge cannot be answered (wrong
+    /// password, bad challenge): the caller then fails the call with the response.
+    fn retry_with_auth(&mut self, ua: &mut UserAgent, now: Instant, resp: &Response) -> bool {
+        let Some(account) = ua.config.account.clone() else {
+            return false;
+        };
+        let (challenge_name, creds_name) = if resp.status.code() == 401 {
+            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
+        } else {
+            (
+                HeaderName::ProxyAuthenticate,
+                HeaderName::ProxyAuthorization,
+            )
+        };
+        let Ok(challenge) = select_challenge(resp.headers.get_all(&challenge_name)) else {
+            return false;
+        };
+        let verdict = match &mut self.auth {
+            Some((_, c)) if c.realm() == challenge.realm => c.on_challenge(challenge),
+            _ => {
+                self.auth = Some((creds_name.clone(), DigestClient::new(challenge)));
+                ChallengeVerdict::Retry
+            }
+        };
+        self.auth_rounds += 1;
+        if verdict == ChallengeVerdict::CredentialsRejected || self.auth_rounds > MAX_AUTH_ROUNDS {
+            return false;
+        }
+        if let Some((name, _)) = &mut self.auth {
+            *name = creds_name;
+        }
+        let _ = account;
+        self.send_initial_invite(ua, now).is_ok()
+    }
+
+    fn send_initial_invite(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
+        let transport = self.target.transport;
+        let contact = ua.contact_uri(transport)?;
+        let via = ua.new_via(transport)?;
+        self.dialog.local_seq += 1;
+        self.invite_cseq = self.dialog.local_seq;
+        let mut req = self
+            .dialog
+            .request(Method::Invite, self.invite_cseq, via, Some(&contact));
+        if let Some(proxy) = ua
+            .config
+            .account
+            .as_ref()
+            .and_then(|a| a.outbound_proxy.clone())
+        {
+            let mut route = proxy;
+            route.params.set("lr", None);
+            req.headers.push(HeaderName::Route, format!("<{route}>"));
+        }
+        self.decorate(ua, &mut req);
+        let local_ip = ua.local_addr(transport)?.ip();
+        // Keep the same offer across auth retries (same o= version).
+        let body = match &self.invite {
+            Some(prev) if !prev.body.is_empty() => prev.body.clone(),
+            _ => self.sdp.offer(local_ip, false),
+        };
+        req.headers.push(HeaderName::ContentType, "application/sdp");
+        req.body = body;
+        self.add_credentials(ua, &mut req);
+        self.invite = Some(req.clone());
+        let key = ua.send_request(now, req, self.target, Owner::Call(self.handle));
+        self.invite_key = Some(key);
+        Ok(())
+    }
+
+    fn add_credentials(&mut self, ua: &mut UserAgent, req: &mut Request) {
+        let Some(account) = &ua.config.account else {
+            return;
+        };
+        if let Some((name, client)) = &mut self.auth {
+            let user = account.auth_user.as_deref().unwrap_or(&account.user);
+            let value = client.authorization(
+                req.method.as_str(),
+                &req.uri.to_string(),
+                user,
+                &account.password,
+                &req.body,
+                &mut ua.rng,
+            );
+            req.headers.push(name.clone(), value);
+        }
+    }
+
+    fn decorate(&self, ua: &UserAgent, req: &mut Request) {
+        req.headers.push(HeaderName::Allow, super::ALLOW);
+        req.headers
+            .push(HeaderName::UserAgent, ua.config.user_agent.clone());
+    }
+
+    fn confirm_from_2xx(&mut self, ua: &mut UserAgent, resp: &Response) {
+        if let Some(tag) = resp.to_header().ok().and_then(|t| t.tag()) {
+            self.dialog.remote_tag = Some(tag);
+        }
+        if let Some(c) = resp.contacts().ok().and_then(|c| c.into_iter().next()) {
+            self.dialog.remote_target = c.uri;
+        }
+        // The UAC's route set is the Record-Route of the 2xx, reversed (§12.1.2).
+        if let Ok(rr) = resp.record_routes() {
+            self.dialog.route_set = rr.into_iter().rev().map(|na| na.uri).collect();
+        }
+        self.confirmed = true;
+        let _ = ua;
+    }
+
+    fn send_ack(&mut self, ua: &mut UserAgent, _now: Instant, cseq: u32) {
+        let Ok(target) = ua.dialog_target(self.dialog.next_hop(), self.dialog.transport) else {
+            return;
+        };
+        let Ok(via) = ua.new_via(target.transport) else {
+            return;
+        };
+        let mut ack = self.dialog.request(Method::Ack, cseq, via, None);
+        ack.headers
+            .push(HeaderName::UserAgent, ua.config.user_agent.clone());
+        let bytes = ack.to_bytes();
+        ua.transmit(target, bytes.clone());
+        self.last_ack = Some((target, bytes));
+    }
+
+    fn send_cancel(&mut self, ua: &mut UserAgent, now: Instant) {
+        if let Some(key) = self.invite_key.clone() {
+            match ua.tx.cancel(now, &key) {
+                Ok(cancel_key) => {
+                    ua.owners.insert(cancel_key, Owner::Stray);
+                    ua.pump(now);
+                }
+                Err(e) => tracing::debug!(error = %e, "CANCEL not sent"),
+            }
+        }
+    }
+
+    fn send_bye(&mut self, ua: &mut UserAgent, now: Instant) {
+        if !self.confirmed {
+            return;
+        }
+        let Ok(target) = ua.dialog_target(self.dialog.next_hop(), self.dialog.transport) else {
+            return;
+        };
+        let Ok(via) = ua.new_via(target.transport) else {
+            return;
+        };
+        self.dialog.local_seq += 1;
+        let mut bye = self
+            .dialog
+            .request(Method::Bye, self.dialog.local_seq, via, None);
+        self.decorate(ua, &mut bye);
+        self.add_credentials(ua, &mut bye);
+        ua.send_request(now, bye, target, Owner::Stray);
+    }
+
+    fn send_reinvite(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        hold: bool,
+    ) -> Result<(), UaError> {
+        let target = ua.dialog_target(self.dialog.next_hop(), self.dialog.transport)?;
+        let via = ua.new_via(target.transport)?;
+        let contact = ua.contact_uri(target.transport)?;
+        let local_ip = ua.local_addr(target.transport)?.ip();
+        self.dialog.local_seq += 1;
+        let mut req =
+            self.dialog
+                .request(Method::Invite, self.dialog.local_seq, via, Some(&contact));
+        self.decorate(ua, &mut req);
+        req.headers.push(HeaderName::ContentType, "application/sdp");
+        req.body = self.sdp.offer(local_ip, hold);
+        self.add_credentials(ua, &mut req);
+        let key = ua.send_request(now, req.clone(), target, Owner::Call(self.handle));
+        self.reinvite = Some((key, req, hold));
+        Ok(())
+    }
+
+    fn on_reinvite_response(&mut self, ua: &mut UserAgent, now: Instant, resp: Response) {
+        if resp.status.is_provisional() {
+            return;
+        }
+        let Some((_, req, hold)) = self.reinvite.take() else {
+            return;
+        };
+        let code = resp.status.code();
+        if resp.status.is_success() {
+            let cseq = req.cseq().map(|c| c.seq).unwrap_or(self.dialog.local_seq);
+            if let Some(c) = resp.contacts().ok().and_then(|c| c.into_iter().next()) {
+                self.dialog.remote_target = c.uri;
+            }
+            self.send_ack(ua, now, cseq);
+            match self.sdp.process_answer(&resp.body) {
+                Ok(media) => ua.emit(UaEvent::Media {
+                    call: self.handle,
+                    media,
+                }),
+                Err(why) => tracing::warn!(%why, "unusable SDP answer to re-INVITE"),
+            }
+            if self.is_over() {
+                return;
+            }
+            self.local_hold = hold;
+            if hold {
+                self.set_state(ua, CallState::Held);
+            } else {
+                self.emit(ua, CallState::Resumed, None, None, None);
+                self.state = if self.remote_hold {
+                    CallState::RemoteHold
+                } else {
+                    CallState::Connected
+                };
+            }
+            return;
+        }
+        self.sdp.rollback_offer();
+        match code {
+            491 => {
+                // Glare: retry after a random 2.1–4 s (RFC 3261 §14.1, we may not own the Call-ID).
+                let ms = ua.rng.gen_range(2100..=4000);
+                self.glare_retry = Some((now + Duration::from_millis(ms), hold));
+            }
+            401 | 407 if self.retry_reinvite_with_auth(ua, now, &resp, hold) => {}
+            408 | 481 => {
+                self.send_bye(ua, now);
+                self.end(
+                    ua,
+                    now,
+                    CallState::Ended,
+                    Some(code),
+                    Some(resp.reason.clone()),
+                    Some(Party::Remote),
+                );
+            }
+            _ => {
+                tracing::info!(code, "re-INVITE refused; the call goes on as before");
+            }
+        }
+    }
+
+    fn retry_reinvite_with_auth(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        resp: &Response,
+        hold: bool,
+    ) -> bool {
+        let (challenge_name, creds_name) = if resp.status.code() == 401 {
+            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
+        } else {
+            (
+                HeaderName::ProxyAuthenticate,
+                HeaderName::ProxyAuthorization,
+            )
+        };
+        let Ok(challenge) = select_challenge(resp.headers.get_all(&challenge_name)) else {
+            return false;
+        };
+        match &mut self.auth {
+            Some((_, c)) if c.realm() == challenge.realm => {
+                if c.on_challenge(challenge) == ChallengeVerdict::CredentialsRejected {
+                    return false;
+                }
+            }
+            _ => self.auth = Some((creds_name, DigestClient::new(challenge))),
+        }
+        self.send_reinvite(ua, now, hold).is_ok()
+    }
+
+    fn on_reinvite(&mut self, ua: &mut UserAgent, now: Instant, req: Request, source: Target) {
+        if self.reinvite.is_some() || self.pending_ack.is_some() {
+            let r = Response::for_request(&req, StatusCode::new(491).expect("491 is valid"));
+            return ua.respond(now, r);
+        }
+        if let Some(c) = req.contacts().ok().and_then(|c| c.into_iter().next()) {
+            self.dialog.remote_target = c.uri;
+        }
+        let local_ip = match ua.local_addr(source.transport) {
+            Ok(a) => a.ip(),
+            Err(_) => return,
+        };
+        let (body, media) = if req.body.is_empty() {
+            (self.sdp.offer(local_ip, self.local_hold), None)
+        } else {
+            match self.sdp.answer(local_ip, &req.body, self.local_hold) {
+                Ok((b, m)) => (b, Some(m)),
+                Err(why) => {
+                    let mut r = Response::for_request(&req, StatusCode::NOT_ACCEPTABLE_HERE);
+                    r.reason = format!("Not Acceptable Here ({why})");
+                    add_to_tag(&mut r, &self.dialog.local_tag.0);
+                    return ua.respond(now, r);
+                }
+            }
+        };
+        let mut ok = Response::for_request(&req, StatusCode::OK);
+        add_to_tag(&mut ok, &self.dialog.local_tag.0);
+        if let Ok(c) = ua.contact_uri(self.dialog.transport) {
+            ok.headers.push(HeaderName::Contact, format!("<{c}>"));
+        }
+        ok.headers.push(HeaderName::ContentType, "application/sdp");
+        ok.body = body;
+        self.target = source;
+        self.send_2xx(ua, now, ok);
+        if let Some(media) = media {
+            let remote_holds = media.remote_holds();
+            ua.emit(UaEvent::Media {
+                call: self.handle,
+                media,
+            });
+            if remote_holds && !self.remote_hold {
+                self.remote_hold = true;
+                self.set_state(ua, CallState::RemoteHold);
+            } else if !remote_holds && self.remote_hold {
+                self.remote_hold = false;
+                self.emit(ua, CallState::Resumed, None, None, None);
+                self.state = if self.local_hold {
+                    CallState::Held
+                } else {
+                    CallState::Connected
+                };
+            }
+        }
+    }
+
+    /// Sends a 2xx to an INVITE through the transaction layer and keeps retransmitting it
+    /// until the ACK (§13.3.1.4).
+    fn send_2xx(&mut self, ua: &mut UserAgent, now: Instant, mut ok: Response) {
+        if ok.headers.get(&HeaderName::Server).is_none() {
+            ok.headers
+                .push(HeaderName::Server, ua.config.user_agent.clone());
+        }
+        let bytes = ok.to_bytes();
+        let t1 = ua.config.timers.t1;
+        ua.respond(now, ok);
+        self.pending_ack = Some(PendingAck {
+            response: bytes,
+            target: self.target,
+            next: now + t1,
+            interval: t1,
+            give_up: now + t1 * 64,
+        });
+    }
+
+    fn response_to_invite(&self, ua: &UserAgent, status: StatusCode, contact: bool) -> Response {
+        let Some(invite) = &self.invite else {
+            return Response::new(status);
+        };
+        let mut r = Response::for_request(invite, status);
+        if status.code() > 100 {
+            add_to_tag(&mut r, &self.dialog.local_tag.0);
+        }
+        if contact || (status.code() > 100 && status.code() < 200) {
+            if let Ok(c) = ua.contact_uri(self.dialog.transport) {
+                r.headers.push(HeaderName::Contact, format!("<{c}>"));
+            }
+        }
+        r
+    }
+
+    fn set_state(&mut self, ua: &mut UserAgent, state: CallState) {
+        if self.state != state {
+            self.state = state;
+            self.emit(ua, state, None, None, None);
+        }
+    }
+
+    fn end(
+        &mut self,
+        ua: &mut UserAgent,
+        now: Instant,
+        state: CallState,
+        status: Option<u16>,
+        reason: Option<String>,
+        by: Option<Party>,
+    ) {
+        self.state = state;
+        self.ended_at = Some(now);
+        self.emit(ua, state, status, reason, by);
+    }
+
+    fn emit(
+        &self,
+        ua: &mut UserAgent,
+        state: CallState,
+        status: Option<u16>,
+        reason: Option<String>,
+        by: Option<Party>,
+    ) {
+        ua.emit(UaEvent::Call {
+            call: self.handle,
+            state,
+            status,
+            reason,
+            peer: self.peer.clone(),
+            by,
+        });
+    }
+}
+
+impl NegotiatedMedia {
+    /// Whether the peer's side of the stream is on hold (it sends nothing to us).
+    pub fn remote_holds(&self) -> bool {
+        !self.remote_sends()
+    }
+}
