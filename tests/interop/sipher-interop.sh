@@ -10,6 +10,8 @@
 #                 password" on stderr, a "failed" event, at most 2 REGISTERs seen by kamailio
 #   sipp-uas      sipher calls a sipp UAS directly and through kamailio (sipp registered as 1003)
 #   sipp-uac      sipp UAC 1002 (407 challenge at kamailio) calls `sipher answer` registered as 1003
+#   reject        sipher calls a sipp UAS that answers 486: exit 1 with "call failed: 486 Busy Here";
+#                 a sipp UAC calls `sipher answer --reject 486` directly and gets 486
 #   linphone      sipher 1000 <-> linphonec 1001 through kamailio (media_encryption=none), both
 #                 directions; sipher holds/resumes and hangs up in one, linphonec in the other
 #   tls           sipher 1002 -> kamailio -> sipher 1003, both over TLS
@@ -21,7 +23,7 @@ set -u
 
 SIPHER=${SIPHER:-${CARGO_TARGET_DIR:-$REPO_DIR/target}/debug/sipher}
 case $SIPHER in /*) ;; *) SIPHER=$PWD/$SIPHER ;; esac
-ALL_TESTS=(register badpw sipp-uas sipp-uac linphone tls demo)
+ALL_TESTS=(register badpw sipp-uas sipp-uac reject linphone tls demo)
 TESTS=("$@")
 [ ${#TESTS[@]} = 0 ] && TESTS=("${ALL_TESTS[@]}")
 
@@ -45,6 +47,7 @@ main() {
       badpw) test_wrong_password ;;
       sipp-uas) test_call_sipp_uas_direct; test_call_sipp_uas_proxy ;;
       sipp-uac) test_sipp_uac_calls_sipher ;;
+      reject) test_call_rejected; test_answer_rejects ;;
       linphone) test_sipher_calls_linphone; test_linphone_calls_sipher ;;
       tls) test_sipher_sipher_tls ;;
       demo) test_demo ;;
@@ -176,6 +179,41 @@ test_sipp_uac_calls_sipher() {
   [ $rc = 0 ] && states_in_order "$name.out" call connected ended && ended_by "$name.out" remote
   check "sipp uac -> sipher answer: connected, ended by remote, exit 0 after --max-calls 1" $? \
     "rc=$rc $(call_detail "$name.out")"
+}
+
+test_call_rejected() {
+  local uas rc name=call-busy
+  spawn sipp-uas-busy 30 sipp "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/uas-busy.xml" -p 5080 -message_file uas-busy.log
+  uas=$SPAWNED_PID
+  sleep 0.5
+  spawn "$name" 30 "$SIPHER" call sip:busy@127.0.0.1:5080 --bind 127.0.0.1:5094 --transport udp --json \
+    --timeout 10
+  finish_pid "$SPAWNED_PID" 20
+  rc=$?
+  [ $rc = 1 ] && grep -qF 'call failed: 486 Busy Here' "$name.err"
+  check "sipher -> sipp 486: exit 1 with 'call failed: 486 Busy Here'" $? \
+    "rc=$rc stderr: $(head -c 200 "$name.err" | paste -sd'|' -)"
+  has_event "$name.out" '.event == "call" and .state == "failed" and .status == 486'
+  check "sipher -> sipp 486: JSON call failed 486" $? "$(call_detail "$name.out")"
+  finish_pid "$uas" 10
+  check "sipher -> sipp 486: sipp got the ACK" $? "$(sipp_codes uas-busy.log)"
+}
+
+test_answer_rejects() {
+  local pid name=answer-reject
+  spawn "$name" 30 "$SIPHER" answer --bind 127.0.0.1:5095 --transport udp --json --reject 486 --max-calls 1
+  pid=$SPAWNED_PID
+  if ! wait_event "$name.out" '.event == "listening"' 10; then
+    fail "sipp -> sipher answer --reject 486" "no listening event: $RUNDIR/$name.{out,err}"
+    stop_pid "$pid"
+    return
+  fi
+  timeout -k 2 20 sipp 127.0.0.1:5095 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/uac-busy.xml" -s 1003 -p 5084 \
+    -message_file uac-busy.log >/dev/null 2>&1
+  check "sipp -> sipher answer --reject 486: sipp got 486 and ACKed" $? "$(sipp_codes uac-busy.log)"
+  has_event "$name.out" '.event == "call" and .state == "incoming"'
+  check "sipp -> sipher answer --reject 486: sipher reported the incoming call" $? "$(call_detail "$name.out")"
+  finish_pid "$pid" 5 || stop_pid "$pid"
 }
 
 # sipher 1000 calls linphonec 1001 (auto-answer); sipher holds at 2 s, resumes at 4 s, hangs up at 6 s.
