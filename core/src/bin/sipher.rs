@@ -1,1 +1,741 @@
-fn main() {}
+//! `sipher`: the host command-line softphone. Users run it against their own servers; tests
+//! and benchmarks drive it with `--json`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use tokio::time::Instant;
+
+use sipher::engine::{AccountSettings, Command, Phone, PhoneConfig, PhoneEvent};
+use sipher::sip::ua::{CallHandle, CallState, RegState, UaEvent};
+use sipher::sip::{Transport, Uri};
+
+#[derive(Parser)]
+#[command(
+    name = "sipher",
+    version,
+    about = "Sipher secure softphone (command line)"
+)]
+struct Cli {
+    /// Log level for diagnostics on stderr (error, warn, info, debug, trace).
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Mode,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// Register an account, stay registered, un-register on exit.
+    Register {
+        #[arg(long)]
+        account: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Place a call.
+    Call {
+        /// Who to call, e.g. sip:1001@example.org or sip:127.0.0.1:5070.
+        uri: String,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        peer: PeerOptions,
+        #[command(flatten)]
+        call: CallOptions,
+        /// Give up if the call is not answered within SECS.
+        #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+        timeout: f64,
+    },
+    /// Wait for calls and answer them.
+    Answer {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        peer: PeerOptions,
+        #[command(flatten)]
+        call: CallOptions,
+        /// Exit after N calls.
+        #[arg(long, value_name = "N")]
+        max_calls: Option<u32>,
+        /// Decline calls with this status (e.g. 486, 603) instead of answering.
+        #[arg(long, value_name = "CODE")]
+        reject: Option<u16>,
+        /// Let calls ring SECS before answering.
+        #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+        answer_after: f64,
+    },
+    /// Two local phones call each other over loopback and show what happens.
+    Demo {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// One JSON object per line on stdout, each with an "event" field.
+    #[arg(long)]
+    json: bool,
+    /// Stop after SECS (register: stay registered that long; calls: hang up SECS after connect).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+}
+
+#[derive(clap::Args, Clone)]
+struct PeerOptions {
+    /// Account file (TOML). Without one the phone works peer to peer.
+    #[arg(long)]
+    account: Option<PathBuf>,
+    /// Local address and SIP port.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
+    bind: SocketAddr,
+    /// SIP transport without an account.
+    #[arg(long, value_enum, default_value = "udp")]
+    transport: TransportArg,
+    /// Extra CA certificate (PEM) for TLS without an account.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Accept any TLS certificate (insecure; for testing).
+    #[arg(long)]
+    insecure_tls: bool,
+}
+
+#[derive(clap::Args, Clone)]
+struct CallOptions {
+    /// Put the call on hold SECS after it connects.
+    #[arg(long, value_name = "SECS")]
+    hold_at: Option<f64>,
+    /// Resume the call SECS after it connects.
+    #[arg(long, value_name = "SECS")]
+    resume_at: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TransportArg {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+impl From<TransportArg> for Transport {
+    fn from(t: TransportArg) -> Transport {
+        match t {
+            TransportArg::Udp => Transport::Udp,
+            TransportArg::Tcp => Transport::Tcp,
+            TransportArg::Tls => Transport::Tls,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sipher: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Mode::Register { account, common } => register(account, common).await,
+            Mode::Call {
+                uri,
+                common,
+                peer,
+                call,
+                timeout,
+            } => place_call(uri, common, peer, call, timeout).await,
+            Mode::Answer {
+                common,
+                peer,
+                call,
+                max_calls,
+                reject,
+                answer_after,
+            } => answer(common, peer, call, max_calls, reject, answer_after).await,
+            Mode::Demo { json } => demo(json).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ---- modes ----
+
+async fn register(account: PathBuf, common: Common) -> Result<(), String> {
+    let settings = AccountSettings::load(&account).map_err(|e| e.to_string())?;
+    let config = PhoneConfig {
+        account: Some(settings),
+        ..PhoneConfig::default()
+    };
+    let mut phone = start(config, &common, "").await?;
+    phone.send(Command::Register);
+    let out = Output::new(common.json, "");
+    let mut stop_at: Option<Instant> = None;
+    let mut failure = None;
+    let mut stopping = false;
+    let mut signals = Signals::new()?;
+    loop {
+        tokio::select! {
+            ev = phone.events.recv() => {
+                let Some(ev) = ev else { break };
+                out.event(&ev);
+                match ev {
+                    PhoneEvent::Ua(UaEvent::Registration { state, status, reason, .. }) => match state {
+                        RegState::Registered if stop_at.is_none() => {
+                            stop_at = common.duration.map(|d| Instant::now() + secs(d));
+                        }
+                        RegState::Failed if !stopping && stop_at.is_none() => {
+                            failure = Some(format!(
+                                "registration failed: {}",
+                                status_line(status, reason.as_deref())
+                            ));
+                            stopping = true;
+                            phone.send(Command::Shutdown);
+                        }
+                        _ => {}
+                    },
+                    PhoneEvent::Stopped => break,
+                    _ => {}
+                }
+            }
+            _ = sleep_until(stop_at.filter(|_| !stopping)) => {
+                stopping = true;
+                phone.send(Command::Shutdown);
+            }
+            _ = signals.recv(), if !stopping => {
+                stopping = true;
+                phone.send(Command::Shutdown);
+            }
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+async fn place_call(
+    uri: String,
+    common: Common,
+    peer: PeerOptions,
+    opts: CallOptions,
+    timeout: f64,
+) -> Result<(), String> {
+    let uri = Uri::parse(&uri).map_err(|e| format!("sipher: bad URI {uri:?}: {e}"))?;
+    let (config, has_account) = peer_config(&peer)?;
+    let mut phone = start(config, &common, "").await?;
+    let out = Output::new(common.json, "");
+    if has_account {
+        wait_registered(&mut phone, &out).await?;
+    }
+    phone.send(Command::Call(uri));
+    let mut call: Option<CallHandle> = None;
+    let mut schedule = Schedule::default();
+    let give_up = Instant::now() + secs(timeout);
+    let mut outcome: Option<Result<(), String>> = None;
+    let mut connected = false;
+    let mut signals = Signals::new()?;
+    loop {
+        tokio::select! {
+            ev = phone.events.recv() => {
+                let Some(ev) = ev else { break };
+                out.event(&ev);
+                match &ev {
+                    PhoneEvent::CallPlaced { call: h, .. } => call = Some(*h),
+                    PhoneEvent::CommandFailed { error, .. } if outcome.is_none() => {
+                        outcome = Some(Err(format!("call failed: {error}")));
+                        phone.send(Command::Shutdown);
+                    }
+                    PhoneEvent::Ua(UaEvent::Call { call: h, state, status, reason, .. })
+                        if Some(*h) == call =>
+                    {
+                        match state {
+                            CallState::Connected if !connected => {
+                                connected = true;
+                                schedule.after_connect(*h, &common, &opts);
+                            }
+                            CallState::Ended | CallState::Failed if outcome.is_none() => {
+                                outcome = Some(if *state == CallState::Ended && connected {
+                                    Ok(())
+                                } else {
+                                    Err(format!("call failed: {}", status_line(*status, reason.as_deref())))
+                                });
+                                phone.send(Command::Shutdown);
+                            }
+                            _ => {}
+                        }
+                    }
+                    PhoneEvent::Stopped => break,
+                    _ => {}
+                }
+            }
+            cmd = schedule.next() => { phone.send(cmd); }
+            _ = tokio::time::sleep_until(give_up), if !connected && outcome.is_none() => {
+                outcome = Some(Err(format!("call failed: no answer within {timeout} s")));
+                if let Some(h) = call { phone.send(Command::Hangup(h)); }
+                phone.send(Command::Shutdown);
+            }
+            _ = signals.recv(), if outcome.is_none() => {
+                outcome = Some(if connected { Ok(()) } else { Err("call failed: interrupted".into()) });
+                phone.send(Command::Shutdown);
+            }
+        }
+    }
+    outcome.unwrap_or_else(|| Err("call failed: the phone stopped".into()))
+}
+
+async fn answer(
+    common: Common,
+    peer: PeerOptions,
+    opts: CallOptions,
+    max_calls: Option<u32>,
+    reject: Option<u16>,
+    answer_after: f64,
+) -> Result<(), String> {
+    let (config, has_account) = peer_config(&peer)?;
+    let mut phone = start(config, &common, "").await?;
+    let out = Output::new(common.json, "");
+    if has_account {
+        wait_registered(&mut phone, &out).await?;
+    }
+    let mut schedule = Schedule::default();
+    let mut finished = 0u32;
+    let mut stopping = false;
+    let mut signals = Signals::new()?;
+    loop {
+        tokio::select! {
+            ev = phone.events.recv() => {
+                let Some(ev) = ev else { break };
+                out.event(&ev);
+                match &ev {
+                    PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => match state {
+                        CallState::Incoming => match reject {
+                            Some(code) => { phone.send(Command::Reject(*call, code)); }
+                            None => schedule.at(Instant::now() + secs(answer_after), Command::Answer(*call)),
+                        },
+                        CallState::Connected => schedule.after_connect(*call, &common, &opts),
+                        CallState::Ended | CallState::Failed => {
+                            schedule.forget(*call);
+                            finished += 1;
+                            if max_calls.is_some_and(|n| finished >= n) && !stopping {
+                                stopping = true;
+                                phone.send(Command::Shutdown);
+                            }
+                        }
+                        _ => {}
+                    },
+                    PhoneEvent::Stopped => break,
+                    _ => {}
+                }
+            }
+            cmd = schedule.next() => { phone.send(cmd); }
+            _ = signals.recv(), if !stopping => {
+                stopping = true;
+                phone.send(Command::Shutdown);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Two phones on loopback: Alice calls Bob, Bob answers, Alice holds and resumes, Bob hangs up.
+async fn demo(json: bool) -> Result<(), String> {
+    let common = Common {
+        json,
+        duration: None,
+    };
+    let mut bob = start(PhoneConfig::default(), &common, "bob").await?;
+    let mut alice = start(PhoneConfig::default(), &common, "alice").await?;
+    let bob_addr = bob
+        .local_addr(Transport::Udp)
+        .ok_or("sipher: bob has no UDP address")?;
+    let (out_a, out_b) = (Output::new(json, "alice"), Output::new(json, "bob"));
+    if !json {
+        println!("Sipher demo: two phones on loopback, no server.");
+        println!("alice calls bob at sip:bob@{bob_addr}; bob answers; alice holds and resumes; bob hangs up.");
+    }
+    let uri = Uri::parse(&format!("sip:bob@{bob_addr}")).map_err(|e| e.to_string())?;
+    alice.send(Command::Call(uri));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(20);
+    let mut schedule = Schedule::default();
+    let mut seen_a: Vec<CallState> = Vec::new();
+    let mut seen_b: Vec<CallState> = Vec::new();
+    let (mut a_done, mut b_done) = (false, false);
+    while !(a_done && b_done) {
+        tokio::select! {
+            ev = alice.events.recv() => {
+                let Some(ev) = ev else { break };
+                out_a.event(&ev);
+                match &ev {
+                    PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => {
+                        seen_a.push(*state);
+                        match state {
+                            CallState::Connected if !seen_a.contains(&CallState::Held) => {
+                                schedule.at(Instant::now() + secs(1.0), Command::Hold(*call));
+                                schedule.at(Instant::now() + secs(2.0), Command::Resume(*call));
+                            }
+                            CallState::Ended | CallState::Failed => { alice.send(Command::Shutdown); }
+                            _ => {}
+                        }
+                    }
+                    PhoneEvent::Stopped => a_done = true,
+                    _ => {}
+                }
+            }
+            ev = bob.events.recv() => {
+                let Some(ev) = ev else { break };
+                out_b.event(&ev);
+                match &ev {
+                    PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => {
+                        seen_b.push(*state);
+                        match state {
+                            CallState::Incoming => { bob.send(Command::Answer(*call)); }
+                            CallState::Resumed => {
+                                schedule.at(Instant::now() + secs(1.0), Command::Hangup(*call));
+                            }
+                            CallState::Ended | CallState::Failed => { bob.send(Command::Shutdown); }
+                            _ => {}
+                        }
+                    }
+                    PhoneEvent::Stopped => b_done = true,
+                    _ => {}
+                }
+            }
+            cmd = schedule.next() => {
+                // Hold/resume are Alice's; the hang-up is Bob's.
+                match cmd {
+                    Command::Hangup(_) => bob.send(cmd),
+                    _ => alice.send(cmd),
+                };
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err("demo failed: it did not finish within 20 s".into());
+            }
+        }
+    }
+    let expected_a = [
+        CallState::Ringing,
+        CallState::Connected,
+        CallState::Held,
+        CallState::Resumed,
+        CallState::Ended,
+    ];
+    let expected_b = [
+        CallState::Incoming,
+        CallState::Connected,
+        CallState::RemoteHold,
+        CallState::Resumed,
+        CallState::Ended,
+    ];
+    let ok = expected_a.iter().all(|s| seen_a.contains(s))
+        && expected_b.iter().all(|s| seen_b.contains(s));
+    if !json {
+        println!(
+            "demo {} in {:.1} s",
+            if ok {
+                "finished"
+            } else {
+                "did not go as planned"
+            },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "demo failed: alice saw {seen_a:?}, bob saw {seen_b:?}"
+        ))
+    }
+}
+
+// ---- helpers ----
+
+fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
+    let account = match &peer.account {
+        Some(path) => Some(AccountSettings::load(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let has_account = account.is_some();
+    let mut config = PhoneConfig {
+        account,
+        bind: peer.bind,
+        transport: peer.transport.into(),
+        ..PhoneConfig::default()
+    };
+    config.tls.ca_file = peer.ca_file.clone();
+    config.tls.accept_any_certificate = peer.insecure_tls;
+    Ok((config, has_account))
+}
+
+async fn start(config: PhoneConfig, common: &Common, who: &str) -> Result<Phone, String> {
+    let _ = (common, who);
+    Phone::start(config)
+        .await
+        .map_err(|e| format!("sipher: {e}"))
+}
+
+async fn wait_registered(phone: &mut Phone, out: &Output) -> Result<(), String> {
+    phone.send(Command::Register);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        tokio::select! {
+            ev = phone.events.recv() => {
+                let Some(ev) = ev else { return Err("registration failed: the phone stopped".into()) };
+                out.event(&ev);
+                if let PhoneEvent::Ua(UaEvent::Registration { state, status, reason, .. }) = &ev {
+                    match state {
+                        RegState::Registered => return Ok(()),
+                        RegState::Failed => {
+                            phone.send(Command::Shutdown);
+                            drain_until_stopped(phone, out).await;
+                            return Err(format!("registration failed: {}", status_line(*status, reason.as_deref())));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err("registration failed: no answer within 40 s".into());
+            }
+        }
+    }
+}
+
+async fn drain_until_stopped(phone: &mut Phone, out: &Output) {
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, phone.events.recv()).await {
+        out.event(&ev);
+        if ev == PhoneEvent::Stopped {
+            break;
+        }
+    }
+}
+
+fn status_line(status: Option<u16>, reason: Option<&str>) -> String {
+    match (status, reason) {
+        (Some(s), Some(r)) => format!("{s} {r}"),
+        (Some(s), None) => s.to_string(),
+        (None, Some(r)) => r.to_string(),
+        (None, None) => "unknown reason".to_string(),
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.0, 86_400.0))
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Commands due at given times.
+#[derive(Default)]
+struct Schedule(Vec<(Instant, Command)>);
+
+impl Schedule {
+    fn at(&mut self, when: Instant, cmd: Command) {
+        self.0.push((when, cmd));
+    }
+
+    /// Hold/resume/hang-up timers of a call that just connected.
+    fn after_connect(&mut self, call: CallHandle, common: &Common, opts: &CallOptions) {
+        let now = Instant::now();
+        if let Some(h) = opts.hold_at {
+            self.at(now + secs(h), Command::Hold(call));
+        }
+        if let Some(r) = opts.resume_at {
+            self.at(now + secs(r), Command::Resume(call));
+        }
+        if let Some(d) = common.duration {
+            self.at(now + secs(d), Command::Hangup(call));
+        }
+    }
+
+    fn forget(&mut self, call: CallHandle) {
+        self.0.retain(|(_, c)| {
+            !matches!(c, Command::Answer(h) | Command::Hold(h) | Command::Resume(h) | Command::Hangup(h) if *h == call)
+        });
+    }
+
+    /// Waits for the earliest command and takes it out.
+    async fn next(&mut self) -> Command {
+        let Some(i) = (0..self.0.len()).min_by_key(|&i| self.0[i].0) else {
+            return std::future::pending().await;
+        };
+        tokio::time::sleep_until(self.0[i].0).await;
+        self.0.remove(i).1
+    }
+}
+
+/// SIGINT/SIGTERM.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, String> {
+        Ok(Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| format!("sipher: cannot watch SIGTERM: {e}"))?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Prints events, human-readable or as JSON lines.
+struct Output {
+    json: bool,
+    who: &'static str,
+}
+
+impl Output {
+    fn new(json: bool, who: &'static str) -> Output {
+        Output { json, who }
+    }
+
+    fn event(&self, ev: &PhoneEvent) {
+        if self.json {
+            if let Some(mut v) = json_event(ev) {
+                if !self.who.is_empty() {
+                    v["phone"] = json!(self.who);
+                }
+                println!("{v}");
+            }
+        } else if let Some(line) = human_event(ev) {
+            if self.who.is_empty() {
+                println!("{line}");
+            } else {
+                println!("{:>5}: {line}", self.who);
+            }
+        }
+    }
+}
+
+fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
+    Some(match ev {
+        PhoneEvent::Listening { transport, addr } => json!({
+            "event": "listening", "transport": transport.as_str().to_ascii_lowercase(), "addr": addr.to_string()
+        }),
+        PhoneEvent::Ua(UaEvent::Registration {
+            state,
+            status,
+            reason,
+            expires,
+        }) => json!({
+            "event": "registration", "state": state.as_str(), "status": status, "reason": reason, "expires": expires
+        }),
+        PhoneEvent::Ua(UaEvent::Call {
+            call,
+            state,
+            status,
+            reason,
+            peer,
+            by,
+        }) => json!({
+            "event": "call", "call": call.0, "state": state.as_str(), "status": status, "reason": reason,
+            "peer": peer, "by": by.map(|b| b.as_str())
+        }),
+        PhoneEvent::Ua(UaEvent::Media { call, media }) => json!({
+            "event": "media", "call": call.0, "codec": media.codec.name, "clock_rate": media.codec.clock_rate,
+            "payload_type": media.codec.payload_type.get(), "remote_rtp": media.remote_rtp.to_string(),
+            "direction": media.local_direction.as_str()
+        }),
+        PhoneEvent::Ua(UaEvent::Malformed { source, reason }) => json!({
+            "event": "malformed", "source": source.to_string(), "reason": reason
+        }),
+        PhoneEvent::CallPlaced { call, uri } => {
+            json!({ "event": "call_placed", "call": call.0, "uri": uri })
+        }
+        PhoneEvent::CommandFailed { command, error } => json!({
+            "event": "error", "command": command, "error": error
+        }),
+        PhoneEvent::Ua(UaEvent::KeepAlive { .. }) | PhoneEvent::Stopped => return None,
+    })
+}
+
+fn human_event(ev: &PhoneEvent) -> Option<String> {
+    Some(match ev {
+        PhoneEvent::Listening { transport, addr } => format!("listening on {addr} ({transport})"),
+        PhoneEvent::Ua(UaEvent::Registration {
+            state,
+            status,
+            reason,
+            expires,
+        }) => {
+            let mut s = format!("registration: {}", state.as_str());
+            if status.is_some() || reason.is_some() {
+                s += &format!(" ({})", status_line(*status, reason.as_deref()));
+            }
+            if let (RegState::Registered, Some(e)) = (state, expires) {
+                s += &format!(", expires in {e} s");
+            }
+            s
+        }
+        PhoneEvent::Ua(UaEvent::Call {
+            call,
+            state,
+            status,
+            reason,
+            peer,
+            by,
+        }) => {
+            let mut s = format!("call {call}: {}", state.as_str().replace('_', " "));
+            if matches!(state, CallState::Incoming | CallState::Calling) {
+                s += &format!(" ({peer})");
+            }
+            if let Some(b) = by {
+                s += &format!(" by {}", b.as_str());
+            }
+            if status.is_some() || reason.is_some() {
+                s += &format!(" ({})", status_line(*status, reason.as_deref()));
+            }
+            s
+        }
+        PhoneEvent::Ua(UaEvent::Media { call, media }) => format!(
+            "call {call}: media {}/{} to {} ({})",
+            media.codec.name,
+            media.codec.clock_rate,
+            media.remote_rtp,
+            media.local_direction.as_str()
+        ),
+        PhoneEvent::Ua(UaEvent::Malformed { source, reason }) => {
+            format!("malformed message from {source}: {reason}")
+        }
+        PhoneEvent::CommandFailed { command, error } => format!("{command}: {error}"),
+        _ => return None,
+    })
+}

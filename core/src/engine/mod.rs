@@ -5,11 +5,15 @@
 //! - [`dns`]: RFC 3263 server location (SRV, A/AAAA).
 //! - [`tls`]: TLS settings and rustls configuration (ring provider only).
 
+pub mod account;
 pub mod dns;
 mod flow;
+pub mod phone;
 pub mod tls;
 pub mod transport;
 
+pub use account::{AccountError, AccountSettings};
 pub use dns::{resolve, DnsError, DnsResolver};
+pub use phone::{Command, Phone, PhoneConfig, PhoneError, PhoneEvent};
 pub use tls::{TlsError, TlsSettings};
 pub use transport::{TransportConfig, TransportError, TransportEvent, Transports};

@@ -1076,8 +1076,9 @@ impl Call {
 }
 
 impl NegotiatedMedia {
-    /// Whether the peer's side of the stream is on hold (it sends nothing to us).
+    /// Whether the peer put the stream on hold: its offer says it will not receive
+    /// (`sendonly` or `inactive`, RFC 3264 §8.4).
     pub fn remote_holds(&self) -> bool {
-        !self.remote_sends()
+        !self.remote_direction.receives()
     }
 }

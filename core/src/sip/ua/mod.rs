@@ -259,6 +259,15 @@ impl UserAgent {
             .map(|c| c.state())
     }
 
+    /// The calls that are not over.
+    pub fn call_handles(&self) -> Vec<CallHandle> {
+        self.calls
+            .iter()
+            .filter(|c| !c.is_over())
+            .map(|c| c.handle)
+            .collect()
+    }
+
     /// Calls that are not over.
     pub fn active_calls(&self) -> usize {
         self.calls.iter().filter(|c| !c.is_over()).count()
@@ -401,22 +410,15 @@ impl UserAgent {
 
     fn dispatch(&mut self, now: Instant, ev: TransactionEvent) {
         match ev {
-            TransactionEvent::Response { key, response } => match self.owners.get(&key).copied() {
-                Some(Owner::Registration) => {
-                    if let Some(mut reg) = self.registration.take() {
-                        reg.on_response(self, now, &key, response);
-                        self.registration = Some(reg);
-                    }
+            TransactionEvent::Response { key, response } => {
+                let is_final = response.status.is_final();
+                self.dispatch_response(now, &key, response);
+                // The owner is done with a transaction once it has the final response; later 2xx
+                // retransmissions are matched to their dialog instead.
+                if is_final {
+                    self.owners.remove(&key);
                 }
-                Some(Owner::Call(h)) => {
-                    self.on_call(h, |call, ua| call.on_response(ua, now, &key, response));
-                }
-                Some(Owner::Stray) => {}
-                None => {
-                    // A 2xx retransmission to an INVITE whose transaction ended: re-ACK it.
-                    self.on_stray_response(now, response);
-                }
-            },
+            }
             TransactionEvent::Timeout { key } | TransactionEvent::TransportError { key } => {
                 match self.owners.get(&key).copied() {
                     Some(Owner::Registration) => {
@@ -430,6 +432,7 @@ impl UserAgent {
                     }
                     _ => {}
                 }
+                self.owners.remove(&key);
             }
             TransactionEvent::Terminated { key } => {
                 self.owners.remove(&key);
@@ -448,6 +451,25 @@ impl UserAgent {
             TransactionEvent::AckTimeout { .. } => {}
         }
         self.gc_calls(now);
+    }
+
+    fn dispatch_response(&mut self, now: Instant, key: &TransactionKey, response: Response) {
+        match self.owners.get(key).copied() {
+            Some(Owner::Registration) => {
+                if let Some(mut reg) = self.registration.take() {
+                    reg.on_response(self, now, key, response);
+                    self.registration = Some(reg);
+                }
+            }
+            Some(Owner::Call(h)) => {
+                self.on_call(h, |call, ua| call.on_response(ua, now, key, response));
+            }
+            Some(Owner::Stray) => {}
+            None => {
+                // A 2xx retransmission to an INVITE whose transaction ended: re-ACK it.
+                self.on_stray_response(now, response);
+            }
+        }
     }
 
     fn on_call(&mut self, h: CallHandle, f: impl FnOnce(&mut Call, &mut UserAgent)) {

@@ -1,0 +1,313 @@
+//! The phone engine: one tokio task that owns the transports and the sans-IO user agent,
+//! moves bytes and timers between them, and takes commands / gives events over channels.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::account::{AccountError, AccountSettings};
+use super::tls::TlsSettings;
+use super::transport::{TransportConfig, TransportError, TransportEvent, Transports};
+use crate::sip::ua::{CallHandle, MediaConfig, UaConfig, UaError, UaEvent, UaOutput, UserAgent};
+use crate::sip::{Transport, Uri};
+
+/// How to start a phone.
+#[derive(Debug, Clone)]
+pub struct PhoneConfig {
+    pub account: Option<AccountSettings>,
+    /// Local IP and SIP port (0 = any).
+    pub bind: SocketAddr,
+    /// Transport for peer-to-peer use (with an account, the account's wins).
+    pub transport: Transport,
+    pub tls: TlsSettings,
+    pub media: MediaConfig,
+    pub keepalive: Duration,
+}
+
+impl Default for PhoneConfig {
+    fn default() -> PhoneConfig {
+        PhoneConfig {
+            account: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            transport: Transport::Udp,
+            tls: TlsSettings::default(),
+            media: MediaConfig::default(),
+            keepalive: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Something to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Register,
+    Unregister,
+    Call(Uri),
+    Answer(CallHandle),
+    Reject(CallHandle, u16),
+    Hangup(CallHandle),
+    Hold(CallHandle),
+    Resume(CallHandle),
+    /// Hang up every call, un-register, and stop once idle (bounded).
+    Shutdown,
+}
+
+/// What the phone reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhoneEvent {
+    Listening {
+        transport: Transport,
+        addr: SocketAddr,
+    },
+    Ua(UaEvent),
+    /// The call placed by a `Command::Call` got this handle.
+    CallPlaced {
+        call: CallHandle,
+        uri: String,
+    },
+    /// A command could not be carried out.
+    CommandFailed {
+        command: String,
+        error: String,
+    },
+    /// The engine stopped; nothing more will come.
+    Stopped,
+}
+
+/// Why a phone could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PhoneError {
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// A started phone: send commands, read events.
+pub struct Phone {
+    pub commands: mpsc::UnboundedSender<Command>,
+    pub events: mpsc::UnboundedReceiver<PhoneEvent>,
+    /// Where the phone listens, per transport.
+    pub local: Vec<(Transport, SocketAddr)>,
+}
+
+/// How long shutdown waits for BYEs and the un-REGISTER to be answered.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl Phone {
+    /// Binds the sockets, resolves the account's server, and spawns the engine task on the
+    /// current tokio runtime.
+    pub async fn start(config: PhoneConfig) -> Result<Phone, PhoneError> {
+        let account = match &config.account {
+            Some(a) => Some(a.resolve().await?),
+            None => None,
+        };
+        let transport = config
+            .account
+            .as_ref()
+            .map_or(config.transport, |a| a.transport());
+        let mut tls = config.tls.clone();
+        if let Some(a) = &config.account {
+            tls.ca_file = a.ca_file.clone().or(tls.ca_file);
+            tls.accept_any_certificate |= a.accept_any_certificate;
+            tls.server_name = tls.server_name.or_else(|| a.tls_server_name());
+        }
+        let port = config
+            .account
+            .as_ref()
+            .and_then(|a| a.local_port)
+            .unwrap_or(config.bind.port());
+        let bind_ip: IpAddr = config.bind.ip();
+        let tconfig = TransportConfig {
+            bind_ip,
+            udp_port: Some(if transport == Transport::Udp { port } else { 0 }),
+            tcp_port: (transport == Transport::Tcp).then_some(port),
+            tls_port: (transport == Transport::Tls).then_some(port),
+            tls,
+            keepalive_interval: config.keepalive,
+        };
+        let (transports, tevents) = Transports::bind(tconfig).await?;
+        let mut local = Vec::new();
+        for t in [Transport::Udp, Transport::Tcp, Transport::Tls] {
+            if let Some(addr) = transports.local_addr(t) {
+                local.push((t, addr));
+            }
+        }
+        // Reserve the RTP port we announce in SDP (the voice path will use this socket).
+        let rtp = tokio::net::UdpSocket::bind(SocketAddr::new(bind_ip, 0))
+            .await
+            .map_err(|source| TransportError::Bind {
+                transport: Transport::Udp,
+                addr: SocketAddr::new(bind_ip, 0),
+                source,
+            })?;
+        let mut media = config.media.clone();
+        media.rtp_address = rtp.local_addr().map_err(|source| TransportError::Bind {
+            transport: Transport::Udp,
+            addr: SocketAddr::new(bind_ip, 0),
+            source,
+        })?;
+        let ua_config = UaConfig {
+            account,
+            media,
+            keepalive: Some(config.keepalive),
+            ..UaConfig::default()
+        };
+        let mut ua = UserAgent::new(ua_config, rand::random());
+        for (t, addr) in &local {
+            ua.set_local_addr(*t, *addr);
+        }
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        for (t, addr) in &local {
+            let _ = ev_tx.send(PhoneEvent::Listening {
+                transport: *t,
+                addr: *addr,
+            });
+        }
+        tokio::spawn(run(ua, transports, rtp, tevents, cmd_rx, ev_tx));
+        Ok(Phone {
+            commands: cmd_tx,
+            events: ev_rx,
+            local,
+        })
+    }
+
+    /// Sends a command; false if the engine has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    pub fn local_addr(&self, transport: Transport) -> Option<SocketAddr> {
+        self.local
+            .iter()
+            .find(|(t, _)| *t == transport)
+            .map(|(_, a)| *a)
+    }
+}
+
+async fn run(
+    mut ua: UserAgent,
+    transports: Transports,
+    rtp: tokio::net::UdpSocket,
+    mut tevents: mpsc::Receiver<TransportEvent>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<PhoneEvent>,
+) {
+    let mut shutdown_deadline: Option<tokio::time::Instant> = None;
+    loop {
+        flush(&mut ua, &transports, &events);
+        if let Some(deadline) = shutdown_deadline {
+            if ua.is_idle() || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        let wake = ua.poll_timeout().map(tokio::time::Instant::from_std);
+        let wake = match (wake, shutdown_deadline) {
+            (Some(w), Some(d)) => Some(w.min(d)),
+            (w, d) => w.or(d),
+        };
+        tokio::select! {
+            ev = tevents.recv() => {
+                let now = Instant::now();
+                match ev {
+                    Some(TransportEvent::Received { source, data, .. }) => {
+                        ua.handle_datagram(now, source, &data)
+                    }
+                    Some(TransportEvent::FlowClosed { target, reason }) => {
+                        tracing::info!(%target, %reason, "flow closed");
+                        ua.flow_closed(now, target);
+                    }
+                    Some(TransportEvent::SendFailed { target, reason }) => {
+                        tracing::warn!(%target, %reason, "send failed");
+                        ua.flow_closed(now, target);
+                    }
+                    None => break,
+                }
+            }
+            cmd = commands.recv() => {
+                let now = Instant::now();
+                match cmd {
+                    Some(Command::Shutdown) | None => {
+                        if shutdown_deadline.is_none() {
+                            shutdown(&mut ua, now);
+                            shutdown_deadline = Some(tokio::time::Instant::now() + SHUTDOWN_GRACE);
+                        }
+                    }
+                    Some(cmd) => apply(&mut ua, now, cmd, &events),
+                }
+            }
+            _ = sleep_until(wake) => {
+                ua.handle_timeout(Instant::now());
+            }
+        }
+    }
+    flush(&mut ua, &transports, &events);
+    // Give the last datagrams (BYE, un-REGISTER retransmissions are over) a moment to leave.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    transports.shutdown();
+    drop(rtp);
+    let _ = events.send(PhoneEvent::Stopped);
+}
+
+async fn sleep_until(wake: Option<tokio::time::Instant>) {
+    match wake {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn flush(ua: &mut UserAgent, transports: &Transports, events: &mpsc::UnboundedSender<PhoneEvent>) {
+    while let Some(out) = ua.poll_output() {
+        match out {
+            UaOutput::Transmit { target, data } => transports.send(target, data),
+            UaOutput::Event(UaEvent::KeepAlive { target, on }) => transports.keep_alive(target, on),
+            UaOutput::Event(ev) => {
+                let _ = events.send(PhoneEvent::Ua(ev));
+            }
+        }
+    }
+}
+
+fn apply(
+    ua: &mut UserAgent,
+    now: Instant,
+    cmd: Command,
+    events: &mpsc::UnboundedSender<PhoneEvent>,
+) {
+    let label = format!("{cmd:?}");
+    let result: Result<(), UaError> = match cmd {
+        Command::Register => ua.register(now),
+        Command::Unregister => {
+            ua.unregister(now);
+            Ok(())
+        }
+        Command::Call(uri) => ua.call(now, uri.clone(), None).map(|call| {
+            let _ = events.send(PhoneEvent::CallPlaced {
+                call,
+                uri: uri.to_string(),
+            });
+        }),
+        Command::Answer(h) => ua.answer(now, h),
+        Command::Reject(h, code) => ua.reject(now, h, code),
+        Command::Hangup(h) => ua.hangup(now, h),
+        Command::Hold(h) => ua.hold(now, h),
+        Command::Resume(h) => ua.resume(now, h),
+        Command::Shutdown => Ok(()),
+    };
+    if let Err(e) = result {
+        let _ = events.send(PhoneEvent::CommandFailed {
+            command: label,
+            error: e.to_string(),
+        });
+    }
+}
+
+fn shutdown(ua: &mut UserAgent, now: Instant) {
+    for h in ua.call_handles() {
+        let _ = ua.hangup(now, h);
+    }
+    ua.unregister(now);
+}
