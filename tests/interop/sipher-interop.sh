@@ -54,7 +54,28 @@ main() {
       *) fail "unknown test '$t'" "known: ${ALL_TESTS[*]}" ;;
     esac
   done
+  check_json_output
   summary
+}
+
+# check_json_output: with --json, every stdout line of every sipher run must be one JSON object
+# with a string "event" field (that is what scripts and the tests above rely on).
+check_json_output() {
+  local f bad=() n=0 lines=0
+  shopt -s nullglob
+  for f in reg-*.out call-*.out answer-*.out; do
+    n=$((n + 1))
+    lines=$((lines + $(grep -c . "$f")))
+    if jq -eR 'select(length > 0) | fromjson | select(type != "object" or (.event | type) != "string")' \
+      "$f" >/dev/null 2>&1 || ! jq -R 'select(length > 0) | fromjson' "$f" >/dev/null 2>&1; then
+      bad+=("$f")
+    fi
+  done
+  shopt -u nullglob
+  [ $n -gt 0 ] || return 0
+  [ ${#bad[@]} = 0 ] && [ $lines -gt 0 ]
+  check "--json output of $n sipher runs: one JSON object with an \"event\" per line" $? \
+    "$lines lines${bad[*]:+; bad: ${bad[*]}}"
 }
 
 # write_account FILE USER PASSWORD TRANSPORT: a sipher account file for kamailio on 127.0.0.1.
