@@ -1,6 +1,8 @@
 //! `sipher`: the host command-line softphone. Users run it against their own servers; tests
 //! and benchmarks drive it with `--json`.
 
+#![allow(clippy::disallowed_methods)] // the CLI drives real time
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

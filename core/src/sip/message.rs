@@ -381,11 +381,10 @@ impl Headers {
                 self.0[i].value = value;
                 let mut n = 0;
                 self.0.retain(|h| {
-                    let keep = !h.name.eq_name(&name) || {
+                    !h.name.eq_name(&name) || {
                         n += 1;
                         n == 1
-                    };
-                    keep
+                    }
                 });
             }
             None => self.0.push(Header { name, value }),
@@ -551,6 +550,7 @@ pub trait HeaderAccess {
                 .ok_or(HeaderError::Missing("CSeq"))?,
         )
     }
+    #[allow(clippy::wrong_self_convention)] // "the From header", not a conversion
     fn from_header(&self) -> Result<NameAddr, HeaderError> {
         NameAddr::parse(
             self.header_map()
