@@ -20,10 +20,16 @@ if ss -Hlnu 'sport = :5060' | grep -q . || ss -Hlnt '( sport = :5060 or sport = 
   ss -Hlnptu '( sport = :5060 or sport = :5061 )' >&2
   exit 1
 fi
+# Self-signed server certificate (SAN IP:127.0.0.1) that clients trust directly via ca_file.
+# It must say CA:FALSE: `openssl req -x509` marks it as a CA by default, and webpki (rustls)
+# then refuses it as a server certificate (CaUsedAsEndEntity).
 if [ ! -f "$K/cert.pem" ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
-    -keyout "$K/key.pem" -out "$K/cert.pem" \
-    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null
+    -keyout "$K/key.pem" -out "$K/cert.pem" -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -addext "basicConstraints=critical,CA:FALSE" \
+    -addext "keyUsage=critical,digitalSignature,keyEncipherment" \
+    -addext "extendedKeyUsage=serverAuth" 2>/dev/null
 fi
 cat > "$K/tls.cfg" <<TLS
 [server:default]
