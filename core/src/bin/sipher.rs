@@ -135,6 +135,7 @@ impl From<TransportArg> for Transport {
 }
 
 fn main() -> ExitCode {
+    started();
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -371,8 +372,10 @@ async fn demo(json: bool) -> Result<(), String> {
         .ok_or("sipher: bob has no UDP address")?;
     let (out_a, out_b) = (Output::new(json, "alice"), Output::new(json, "bob"));
     if !json {
-        println!("Sipher demo: two phones on loopback, no server.");
-        println!("alice calls bob at sip:bob@{bob_addr}; bob answers; alice holds and resumes; bob hangs up.");
+        line("Sipher demo: two phones on loopback, no server.");
+        line(&format!(
+            "alice calls bob at sip:bob@{bob_addr}; bob answers; alice holds and resumes; bob hangs up."
+        ));
     }
     let uri = Uri::parse(&format!("sip:bob@{bob_addr}")).map_err(|e| e.to_string())?;
     alice.send(Command::Call(uri));
@@ -451,15 +454,15 @@ async fn demo(json: bool) -> Result<(), String> {
     let ok = expected_a.iter().all(|s| seen_a.contains(s))
         && expected_b.iter().all(|s| seen_b.contains(s));
     if !json {
-        println!(
-            "demo {} in {:.1} s",
-            if ok {
-                "finished"
-            } else {
-                "did not go as planned"
-            },
+        let verdict = if ok {
+            "finished"
+        } else {
+            "did not go as planned"
+        };
+        line(&format!(
+            "demo {verdict} in {:.1} s",
             started.elapsed().as_secs_f64()
-        );
+        ));
     }
     if ok {
         Ok(())
@@ -540,6 +543,12 @@ fn status_line(status: Option<u16>, reason: Option<&str>) -> String {
         (None, Some(r)) => r.to_string(),
         (None, None) => "unknown reason".to_string(),
     }
+}
+
+/// When the process started, for event time stamps.
+fn started() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
 }
 
 fn secs(s: f64) -> Duration {
@@ -632,19 +641,28 @@ impl Output {
     fn event(&self, ev: &PhoneEvent) {
         if self.json {
             if let Some(mut v) = json_event(ev) {
+                v["t_ms"] = json!(started().elapsed().as_millis() as u64);
                 if !self.who.is_empty() {
                     v["phone"] = json!(self.who);
                 }
-                println!("{v}");
+                line(&v.to_string());
             }
-        } else if let Some(line) = human_event(ev) {
+        } else if let Some(text) = human_event(ev) {
             if self.who.is_empty() {
-                println!("{line}");
+                line(&text);
             } else {
-                println!("{:>5}: {line}", self.who);
+                line(&format!("{:>5}: {text}", self.who));
             }
         }
     }
+}
+
+/// Prints a line and flushes it (tests read events as they happen). A closed stdout (e.g. the
+/// reader went away) must not bring the phone down.
+fn line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|_| out.flush());
 }
 
 fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
@@ -679,6 +697,7 @@ fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
         PhoneEvent::Ua(UaEvent::Malformed { source, reason }) => json!({
             "event": "malformed", "source": source.to_string(), "reason": reason
         }),
+        PhoneEvent::Warning(message) => json!({ "event": "warning", "message": message }),
         PhoneEvent::CallPlaced { call, uri } => {
             json!({ "event": "call_placed", "call": call.0, "uri": uri })
         }
@@ -738,6 +757,7 @@ fn human_event(ev: &PhoneEvent) -> Option<String> {
             format!("malformed message from {source}: {reason}")
         }
         PhoneEvent::CommandFailed { command, error } => format!("{command}: {error}"),
+        PhoneEvent::Warning(message) => format!("WARNING: {message}"),
         _ => return None,
     })
 }

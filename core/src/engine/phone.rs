@@ -71,6 +71,9 @@ pub enum PhoneEvent {
         command: String,
         error: String,
     },
+    /// Something the user must know about the phone's security or health, e.g. that TLS
+    /// certificates are not verified.
+    Warning(String),
     /// The engine stopped; nothing more will come.
     Stopped,
 }
