@@ -50,7 +50,13 @@ pub struct Phone {
 impl Phone {
     /// A phone whose UA believes it listens at `local` while the network knows it as `addr`
     /// (they differ behind a NAT).
-    pub fn new(name: &str, addr: SocketAddr, local: SocketAddr, config: UaConfig, seed: u64) -> Phone {
+    pub fn new(
+        name: &str,
+        addr: SocketAddr,
+        local: SocketAddr,
+        config: UaConfig,
+        seed: u64,
+    ) -> Phone {
         let mut ua = UserAgent::new(config, seed);
         ua.set_local_addr(Transport::Udp, local);
         Phone {
@@ -195,7 +201,13 @@ impl World {
         w.registrar = Some(reg);
         let a = account_config("alice", PASSWORD_ALICE, ALICE);
         let b = account_config("bob", PASSWORD_BOB, BOB);
-        w.add_phone(Phone::new("alice", addr(ALICE), addr(ALICE), a, seed ^ 0xa11ce));
+        w.add_phone(Phone::new(
+            "alice",
+            addr(ALICE),
+            addr(ALICE),
+            a,
+            seed ^ 0xa11ce,
+        ));
         w.add_phone(Phone::new("bob", addr(BOB), addr(BOB), b, seed ^ 0xb0b));
         w
     }
@@ -213,7 +225,13 @@ impl World {
             ..UaConfig::default()
         };
         b.media = media_config(addr(BOB), default_codecs());
-        w.add_phone(Phone::new("alice", addr(ALICE), addr(ALICE), a, seed ^ 0xa11ce));
+        w.add_phone(Phone::new(
+            "alice",
+            addr(ALICE),
+            addr(ALICE),
+            a,
+            seed ^ 0xa11ce,
+        ));
         w.add_phone(Phone::new("bob", addr(BOB), addr(BOB), b, seed ^ 0xb0b));
         w
     }
@@ -391,7 +409,10 @@ pub fn media_config(phone: SocketAddr, codecs: Vec<Codec>) -> MediaConfig {
         std::net::IpAddr::V4(v4) => v4.octets()[3],
         std::net::IpAddr::V6(_) => 0,
     };
-    MediaConfig::new(SocketAddr::new(phone.ip(), 40000 + u16::from(octet) * 2), codecs)
+    MediaConfig::new(
+        SocketAddr::new(phone.ip(), 40000 + u16::from(octet) * 2),
+        codecs,
+    )
 }
 
 pub fn default_codecs() -> Vec<Codec> {

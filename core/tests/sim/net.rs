@@ -213,11 +213,7 @@ impl Net {
         let mut lost = ruled_out || self.rng.gen_bool(link.loss.clamp(0.0, 1.0));
         if let Some(ge) = link.burst {
             let bad = self.bursting.entry(key).or_insert(false);
-            let flip = if *bad {
-                ge.bad_to_good
-            } else {
-                ge.good_to_bad
-            };
+            let flip = if *bad { ge.bad_to_good } else { ge.good_to_bad };
             if self.rng.gen_bool(flip.clamp(0.0, 1.0)) {
                 *bad = !*bad;
             }

@@ -216,7 +216,10 @@ impl Registrar {
         let port = req.uri.port.unwrap_or(transport.default_port());
         let Ok(top) = req.top_via() else { return };
         // Same branch for retransmissions and for the CANCEL of an INVITE (stateless proxy).
-        let branch = format!("z9hG4bKsim{}", top.branch().map(|b| b.0).unwrap_or_default());
+        let branch = format!(
+            "z9hG4bKsim{}",
+            top.branch().map(|b| b.0).unwrap_or_default()
+        );
         req.headers.push_front(
             HeaderName::Via,
             format!("SIP/2.0/{transport} {};branch={branch}", self.addr),
@@ -254,7 +257,9 @@ impl Registrar {
     /// Sends a response to where its top Via says (received/rport first).
     fn send_back(&mut self, resp: Response) {
         let Ok(via) = resp.top_via() else { return };
-        let Some(addr) = via_address(&via) else { return };
+        let Some(addr) = via_address(&via) else {
+            return;
+        };
         let target = Target {
             transport: via.transport,
             addr,

@@ -353,7 +353,7 @@ impl Registration {
     /// The lifetime the registrar gave our binding: our Contact's `expires` parameter, else the
     /// Expires header.
     fn granted_expires(&self, ua: &UserAgent, resp: &Response) -> Option<u32> {
-        let ours = ua.contact_uri(self.account.server.transport).ok();
+        let ours = self.contact_uri(ua).ok();
         let contacts = resp.contacts().unwrap_or_default();
         let mine = contacts.iter().find(|c| {
             ours.as_ref().is_some_and(|o| {
@@ -402,7 +402,7 @@ impl Registration {
         let aor = self.account.aor();
         let mut request_uri = aor.clone();
         request_uri.user = None;
-        let contact = ua.contact_uri(transport)?;
+        let contact = self.contact_uri(ua)?;
         let via = ua.new_via(transport)?;
         self.cseq += 1;
         let mut req = Request::new(Method::Register, request_uri.clone());
@@ -444,6 +444,18 @@ impl Registration {
         let key = ua.send_request(now, req, self.account.server, Owner::Registration);
         self.pending = Some(key);
         Ok(())
+    }
+
+    /// Our Contact, with the public address once the registrar told us about it. The UA's
+    /// `contact_uri` cannot apply it here: the registration is taken out of the UA while it runs.
+    fn contact_uri(&self, ua: &UserAgent) -> Result<Uri, UaError> {
+        let transport = self.account.server.transport;
+        let mut uri = ua.contact_uri(transport)?;
+        if let Some(public) = self.public_contact(transport) {
+            uri.host = public.ip().into();
+            uri.port = Some(public.port());
+        }
+        Ok(uri)
     }
 
     fn keepalive(&mut self, ua: &mut UserAgent, on: bool) {
