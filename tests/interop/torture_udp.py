@@ -10,7 +10,10 @@ The expected verdict is in each file name:
   version-*  505
   scheme-*   416 (unsupported Request-URI scheme)
 A file holding a response (first line "SIP/...") must not be answered at all.
-The bytes of each file are sent unchanged. Responses go to the top Via's sent-by port on
+Each file is sent as it is, except that the branch of the first Via is replaced by a unique value
+of the same length: the set reuses one branch, and a UA rightly takes a second INVITE with that
+branch within 32 s for a retransmission of the first (RFC 3261 17.2.3) and does not answer it.
+Responses go to the top Via's sent-by port on
 127.0.0.1 (RFC 3261 18.2.2 with "received"), or to the source port with rport, so the script
 listens on both. Responses are matched to a file by Call-ID. A 2xx to an INVITE gets an ACK and a
 BYE so that the UA does not keep the call. After all files, an OPTIONS of our own must get 200.
@@ -68,6 +71,7 @@ class Tester:
         self.my_port = self.main.getsockname()[1]
         self.socks = [self.main]
         self.seen_call_ids = set()
+        self.branch_counter = random.randrange(1 << 16) << 8
         self.notes = []
         # extra listeners for the Via sent-by ports named in the files (responses may go there)
         ports = set()
@@ -100,6 +104,7 @@ class Tester:
         is_response = first.upper().startswith(b"SIP/")
         method = b"" if is_response else first.split(b" ", 1)[0].upper()
         call_id = header(data, ("call-id", "i"))
+        data = self.unique_branch(data)
         self.main.sendto(data, self.target)
         expect_silence = is_response or (kind == "valid" and method == b"ACK")
         responses = self.collect(call_id, method == b"INVITE", expect_silence)
@@ -138,6 +143,17 @@ class Tester:
             return False, "expected 400, got %s" % desc
         want = 505 if kind == "version" else 416
         return finals[:1] == [want], "expected %d, got %s" % (want, desc)
+
+    def unique_branch(self, data):
+        """data with the first Via branch value replaced by a fresh one of the same length."""
+        end = data.find(b"\r\n\r\n")
+        m = re.search(rb"branch=z9hG4bK([A-Za-z0-9.!%*_+`'~-]{3,})", data[: end if end >= 0 else None])
+        if not m:
+            return data
+        self.branch_counter += 1
+        width = len(m.group(1))
+        fresh = ("%0*x" % (width, self.branch_counter))[-width:].encode()
+        return data[: m.start(1)] + fresh + data[m.end(1):]
 
     def final_options(self):
         self.drain()
