@@ -116,7 +116,17 @@ impl Registrar {
         match req.method {
             Method::Register => self.on_register(now, req),
             Method::Options => self.reply(&req, 200, None),
-            Method::Ack => {} // ACK for our own non-2xx, or a stray one
+            Method::Ack => {
+                // Ours (for a 401/407/404) ends here; the ACK of a callee's non-2xx goes on.
+                let ours = req
+                    .to_header()
+                    .ok()
+                    .and_then(|t| t.tag())
+                    .is_some_and(|t| t.0 == LOCAL_TAG);
+                if !ours {
+                    self.forward_to_binding(now, req, false);
+                }
+            }
             Method::Invite => self.on_invite(now, req),
             Method::Cancel => self.forward_to_binding(now, req, false),
             _ => self.forward_to_binding(now, req, false),
