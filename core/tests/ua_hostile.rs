@@ -102,12 +102,8 @@ fn garbage_and_truncations_never_panic_and_a_call_still_works() {
     w.run_for(Duration::from_secs(40));
     let answers = answers_to_evil(&w, mark);
     assert!(answers.contains(&400), "{answers:?}");
-    assert!(
-        answers
-            .iter()
-            .all(|s| [100, 180, 400, 420, 481, 486, 488, 505].contains(s) || *s >= 400),
-        "{answers:?}"
-    );
+    // Never a 2xx or 3xx to garbage.
+    assert!(answers.iter().all(|s| *s < 200 || *s >= 400), "{answers:?}");
     // Each answer of Bob's is bounded: no amplification.
     assert!(
         answers.len() <= inputs.len() * 3,

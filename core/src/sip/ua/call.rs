@@ -120,6 +120,8 @@ pub(super) struct Call {
     local_hold: bool,
     remote_hold: bool,
     ended_at: Option<Instant>,
+    /// We hung up after our 2xx but before its ACK: the BYE waits for the ACK (§15).
+    bye_after_ack: bool,
 }
 
 const MAX_AUTH_ROUNDS: u32 = 3;
@@ -190,6 +192,7 @@ impl Call {
             local_hold: false,
             remote_hold: false,
             ended_at: None,
+            bye_after_ack: false,
         };
         call.send_initial_invite(ua, now)?;
         call.emit(ua, CallState::Calling, None, None, None);
@@ -273,6 +276,7 @@ impl Call {
             local_hold: false,
             remote_hold: false,
             ended_at: None,
+            bye_after_ack: false,
         };
         let ringing = call.response_to_invite(ua, StatusCode::RINGING, false);
         ua.respond(now, ringing);
@@ -315,7 +319,10 @@ impl Call {
     // ---- commands ----
 
     pub(super) fn answer(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
-        if self.direction != Direction::Incoming || self.state != CallState::Incoming {
+        if self.direction != Direction::Incoming
+            || self.state != CallState::Incoming
+            || self.confirmed
+        {
             return Err(UaError::InvalidState(
                 "only a ringing incoming call can be answered",
             ));
@@ -368,7 +375,10 @@ impl Call {
         now: Instant,
         status: u16,
     ) -> Result<(), UaError> {
-        if self.direction != Direction::Incoming || self.state != CallState::Incoming {
+        if self.direction != Direction::Incoming
+            || self.state != CallState::Incoming
+            || self.confirmed
+        {
             return Err(UaError::InvalidState(
                 "only a ringing incoming call can be rejected",
             ));
@@ -394,7 +404,14 @@ impl Call {
     pub(super) fn hangup(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
         match self.state {
             CallState::Ended | CallState::Failed => Err(UaError::InvalidState("the call is over")),
-            CallState::Incoming => self.reject(ua, now, 603),
+            CallState::Incoming if !self.confirmed => self.reject(ua, now, 603),
+            CallState::Incoming => {
+                // Answered, ACK not in yet: the BYE goes once it arrives, or when we give up
+                // waiting for it (RFC 3261 §15).
+                self.bye_after_ack = true;
+                self.end(ua, now, CallState::Ended, None, None, Some(Party::Local));
+                Ok(())
+            }
             CallState::Calling | CallState::Ringing if !self.confirmed => {
                 // Without a provisional yet the transaction layer holds the CANCEL until one
                 // arrives (§9.1); a 2xx racing it is ACKed and ended with BYE.
@@ -505,6 +522,10 @@ impl Call {
         };
         let _ = pending;
         self.pending_ack = None;
+        if self.bye_after_ack {
+            self.bye_after_ack = false;
+            return self.send_bye(ua, now);
+        }
         if !ack.body.is_empty() {
             // Offer in our 2xx, answer in the ACK.
             match self.sdp.process_answer(&ack.body) {
