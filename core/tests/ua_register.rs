@@ -188,3 +188,62 @@ fn nat_address_seen_by_the_registrar_goes_into_the_contact() {
     let binding = w.reg().binding("alice", w.now).unwrap().contact.clone();
     assert_eq!(binding.port, Some(public.port()));
 }
+
+#[test]
+fn sha256_challenge_is_answered() {
+    let mut w = World::with_registrar(8);
+    w.registrar().algorithm = sipher::sip::auth::Algorithm::Sha256;
+    assert!(
+        w.register(ALICE_I),
+        "{:?}",
+        w.phone(ALICE_I).registration_events()
+    );
+    let creds = w.reg().registers()[1]
+        .headers
+        .get(&sipher::sip::HeaderName::Authorization)
+        .unwrap()
+        .to_string();
+    assert!(creds.contains("SHA-256"), "{creds}");
+}
+
+#[test]
+fn a_shorter_lifetime_granted_by_the_registrar_is_refreshed_in_time() {
+    let mut w = World::with_registrar(9);
+    w.registrar().max_expires = 60;
+    assert!(w.register(ALICE_I));
+    assert_eq!(w.phone(ALICE_I).last_registration().unwrap().2, Some(60));
+    for _ in 0..10 {
+        w.run_for(Duration::from_secs(50));
+        assert!(w.is_bound("alice"), "binding lapsed at {:?}", w.elapsed());
+    }
+}
+
+#[test]
+fn a_closed_tcp_flow_registers_again() {
+    let mut w = World::new(10);
+    let mut reg = Registrar::new(addr(REGISTRAR), "sim.test");
+    reg.add_user("alice", PASSWORD_ALICE);
+    w.registrar = Some(reg);
+    let mut config = account_config("alice", PASSWORD_ALICE, ALICE);
+    let server = sipher::sip::Target {
+        transport: sipher::sip::Transport::Tcp,
+        addr: addr(REGISTRAR),
+    };
+    config.account.as_mut().unwrap().server = server;
+    let mut phone = Phone::new("alice", addr(ALICE), addr(ALICE), config, 10);
+    phone
+        .ua
+        .set_local_addr(sipher::sip::Transport::Tcp, addr(ALICE));
+    w.add_phone(phone);
+    assert!(w.register(0), "{:?}", w.phone(0).registration_events());
+    let before = w.reg().registers().len();
+    let now = w.now;
+    w.ua(0).flow_closed(now, server);
+    w.run_for(Duration::from_secs(5));
+    assert!(
+        w.reg().registers().len() > before,
+        "no REGISTER after the flow closed"
+    );
+    assert_eq!(w.ua(0).registration_state(), Some(RegState::Registered));
+    assert!(w.is_bound("alice"));
+}
