@@ -136,6 +136,9 @@ fn no_common_codec_is_refused_with_488() {
         Duration::from_secs(40)
     ));
     assert_eq!(w.phone(A).last_call_event(ca).unwrap().status, Some(488));
+    let refusal = w.net.responses_from(addr(BOB), 488)[0].text();
+    let to = refusal.lines().find(|l| l.starts_with("To:")).unwrap();
+    assert!(to.contains(";tag="), "{refusal}");
     assert!(
         w.phone(B).incoming_call().is_none(),
         "Bob's phone rang for a call it cannot take"
@@ -242,5 +245,8 @@ fn an_unsupported_require_gets_420_with_unsupported() {
         .unwrap()
         .text();
     assert!(answer.contains("Unsupported: 100rel, foo"), "{answer}");
+    // Every final response carries a To tag (RFC 3261 §8.2.6.2).
+    let to = answer.lines().find(|l| l.starts_with("To:")).unwrap();
+    assert!(to.contains(";tag="), "{answer}");
     assert!(w.phone(B).incoming_call().is_none());
 }

@@ -610,6 +610,12 @@ impl UserAgent {
     }
 
     fn respond(&mut self, now: Instant, mut resp: Response) {
+        // Every response but 100 carries a To tag (RFC 3261 §8.2.6.2); dialog responses already
+        // have theirs, refusals built from the request alone do not.
+        if resp.status.code() > 100 {
+            let tag = random_token(&mut self.rng, 10);
+            add_to_tag(&mut resp, &tag);
+        }
         if resp.headers.get(&HeaderName::Server).is_none() {
             resp.headers
                 .push(HeaderName::Server, self.config.user_agent.clone());
