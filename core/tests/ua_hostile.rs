@@ -120,7 +120,7 @@ fn garbage_and_truncations_never_panic_and_a_call_still_works() {
     w.run_for(Duration::from_secs(40));
     let ca = w.call(A, &format!("sip:bob@{BOB}"));
     assert!(w.run_until(
-        |w| w.phone(B).incoming_calls().len() > 0
+        |w| !w.phone(B).incoming_calls().is_empty()
             && w.phone(A).last_call_state(ca) == Some(CallState::Ringing),
         Duration::from_secs(10)
     ));
