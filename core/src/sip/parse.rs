@@ -12,7 +12,8 @@ use values::{is_token_char, is_wsp, malformed, trim_lws};
 
 /// The largest message accepted (a datagram, or one frame of a stream).
 pub const MAX_MESSAGE_LEN: usize = 64 * 1024;
-/// The most header fields (after splitting comma-joined lists) a message may carry.
+/// The most header fields (after splitting comma-joined lists, not counting Content-Length) a
+/// message may carry.
 pub const MAX_HEADERS: usize = 256;
 
 /// Why a message could not be parsed.
@@ -270,7 +271,9 @@ fn parse_headers<'a>(
         if name.is_empty() || !name.bytes().all(is_token_char) {
             return Err(syntax("header name is not a token"));
         }
-        if fields.len() >= MAX_HEADERS {
+        // One field more than the limit: Content-Length is not stored (nor counted), and
+        // `to_bytes` adds it back, so what we accept must stay acceptable once re-serialised.
+        if fields.len() > MAX_HEADERS {
             return Err(ParseErrorKind::TooManyHeaders.into());
         }
         fields.push((name, trim_lws(&line[colon + 1..]).to_string()));
@@ -292,12 +295,12 @@ fn parse_headers<'a>(
         } else if name.is_list() && !value.is_empty() {
             for item in split_list(&value) {
                 headers.push(name.clone(), item);
-                if headers.len() > MAX_HEADERS {
-                    return Err(ParseErrorKind::TooManyHeaders.into());
-                }
             }
         } else {
             headers.push(name, value);
+        }
+        if headers.len() > MAX_HEADERS {
+            return Err(ParseErrorKind::TooManyHeaders.into());
         }
     }
     Ok((headers, content_length))
@@ -472,6 +475,22 @@ CSeq: 1 INVITE
         assert_eq!(via.host, "[2001:db8::1]");
         assert_eq!(via.port, Some(5070));
         assert_eq!(parse_message(&msg.to_bytes()).unwrap(), msg);
+    }
+
+    #[test]
+    fn header_limit_counts_stored_fields_and_survives_reserialising() {
+        let mut text = BASIC.replace("Content-Length: 4\n", "");
+        let base = parse_message(&req(&text)).unwrap().headers().len();
+        let extra: String = (base..MAX_HEADERS).map(|i| format!("X-{i}: v\n")).collect();
+        text = text.replacen("Contact:", &format!("{extra}Contact:"), 1);
+        let msg = parse_message(&req(&text)).expect("exactly at the limit");
+        assert_eq!(msg.headers().len(), MAX_HEADERS);
+        assert_eq!(parse_message(&msg.to_bytes()).unwrap(), msg);
+        let over = text.replacen("Contact:", "X-over: 1\nContact:", 1);
+        assert_eq!(
+            parse_message(&req(&over)).unwrap_err().kind,
+            ParseErrorKind::TooManyHeaders
+        );
     }
 
     #[test]
