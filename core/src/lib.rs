@@ -1,3 +1,3 @@
+pub mod engine;
 pub mod sdp;
 pub mod sip;
-pub mod engine;

@@ -156,6 +156,7 @@ impl Phone {
             account,
             media,
             keepalive: Some(config.keepalive),
+            transport,
             ..UaConfig::default()
         };
         let mut ua = UserAgent::new(ua_config, rand::random());
@@ -225,7 +226,7 @@ async fn run(
                     }
                     Some(TransportEvent::SendFailed { target, reason }) => {
                         tracing::warn!(%target, %reason, "send failed");
-                        ua.flow_closed(now, target);
+                        ua.transport_failed(now, target, &reason);
                     }
                     None => break,
                 }

@@ -468,14 +468,16 @@ impl Call {
         if self.invite_key.as_ref() == Some(key) {
             self.invite_key = None;
             if !self.is_over() {
-                self.end(
-                    ua,
-                    now,
-                    CallState::Failed,
-                    Some(408),
-                    Some("Request Timeout (no answer from the network)".into()),
-                    None,
-                );
+                let (status, reason) = match ua.last_transport_error.take() {
+                    Some((t, error)) if t == self.target => {
+                        (503, format!("cannot reach {t}: {error}"))
+                    }
+                    _ => (
+                        408,
+                        "Request Timeout (no answer from the network)".to_string(),
+                    ),
+                };
+                self.end(ua, now, CallState::Failed, Some(status), Some(reason), None);
             }
         } else if self.reinvite.as_ref().is_some_and(|(k, _, _)| k == key) {
             // RFC 3261 §14.1: a timed-out re-INVITE ends the dialog.

@@ -41,7 +41,7 @@ use self::registration::Registration;
 pub use self::registration::{Account, RegState};
 use self::util::*;
 use super::message::*;
-use super::parse::parse_message;
+use super::parse::{parse_message, ParseErrorKind};
 use super::transaction::{
     TimerConfig, TransactionEvent, TransactionKey, TransactionLayer, TransactionOutput,
 };
@@ -62,6 +62,9 @@ pub struct UaConfig {
     pub keepalive: Option<Duration>,
     /// At most this many simultaneous calls; further INVITEs get 486.
     pub max_calls: usize,
+    /// Transport for peer-to-peer requests whose URI names none (with an account, the
+    /// account's server decides).
+    pub transport: Transport,
 }
 
 impl Default for UaConfig {
@@ -74,6 +77,7 @@ impl Default for UaConfig {
             media: MediaConfig::default(),
             keepalive: Some(Duration::from_secs(30)),
             max_calls: 4,
+            transport: Transport::Udp,
         }
     }
 }
@@ -146,6 +150,8 @@ pub struct UserAgent {
     out: VecDeque<UaOutput>,
     /// Last `now` we saw; used to stamp timers set from commands.
     now: Option<Instant>,
+    /// The last transport failure, to explain a failed request to the user.
+    last_transport_error: Option<(Target, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +178,7 @@ impl UserAgent {
             owners: HashMap::new(),
             out: VecDeque::new(),
             now: None,
+            last_transport_error: None,
         }
     }
 
@@ -280,6 +287,18 @@ impl UserAgent {
             && self.owners.is_empty()
     }
 
+    /// A message could not be sent to `target` (connection refused, TLS handshake failure, …).
+    /// Transactions towards it fail at once, and the reason is what the user is shown.
+    pub fn transport_failed(&mut self, now: Instant, target: Target, reason: &str) {
+        let reason: String = reason
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(300)
+            .collect();
+        self.last_transport_error = Some((target, reason));
+        self.flow_closed(now, target);
+    }
+
     /// A TCP/TLS flow closed: transactions on it fail; the registration is renewed over a new
     /// flow.
     pub fn flow_closed(&mut self, now: Instant, target: Target) {
@@ -305,18 +324,28 @@ impl UserAgent {
             }
             Err(e) => {
                 tracing::debug!(%source, error = %e, "malformed SIP message");
-                if let Some(req) = &e.request {
-                    if req.method != Method::Ack {
-                        let status = match e.kind {
-                            super::parse::ParseErrorKind::VersionNotSupported(_) => {
-                                StatusCode::VERSION_NOT_SUPPORTED
-                            }
-                            _ => StatusCode::BAD_REQUEST,
-                        };
-                        let mut resp = Response::for_request(req, status);
-                        resp.reason = format!("{} ({})", status.default_reason(), short(&e.kind));
-                        self.transmit(source, resp.to_bytes());
+                let status = match e.kind {
+                    ParseErrorKind::VersionNotSupported(_) => StatusCode::VERSION_NOT_SUPPORTED,
+                    ParseErrorKind::UnsupportedScheme(_) => {
+                        StatusCode::new(416).expect("416 is a valid status")
                     }
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                // Answer what can be answered (RFC 3261 §8.2: a broken request still gets its
+                // 4xx if we can tell where the response goes); never answer an ACK or a response.
+                let resp = match &e.request {
+                    Some(req) if req.method != Method::Ack => {
+                        Some(Response::for_request(req, status))
+                    }
+                    Some(_) => None,
+                    None => salvage_response(data, status),
+                };
+                if let Some(mut resp) = resp {
+                    resp.reason = format!("{} ({})", status.default_reason(), short(&e.kind));
+                    add_to_tag(&mut resp, &random_token(&mut self.rng, 10));
+                    resp.headers
+                        .push(HeaderName::Server, self.config.user_agent.clone());
+                    self.transmit(source, resp.to_bytes());
                 }
                 self.emit(UaEvent::Malformed {
                     source,
@@ -725,18 +754,12 @@ impl UserAgent {
     fn default_transport(&self) -> Transport {
         match &self.config.account {
             Some(a) => a.server.transport,
-            None => {
-                if self.local_addrs.contains_key(&Transport::Udp) || self.local_addrs.is_empty() {
-                    Transport::Udp
-                } else {
-                    *self.local_addrs.keys().next().expect("checked non-empty")
-                }
-            }
+            None => self.config.transport,
         }
     }
 }
 
-fn short(kind: &super::parse::ParseErrorKind) -> String {
+fn short(kind: &ParseErrorKind) -> String {
     let s = kind.to_string();
     let s: String = s.chars().filter(|c| !c.is_control()).take(80).collect();
     s

@@ -288,15 +288,18 @@ impl Registration {
         let backoff = backoff(self.failures);
         self.retry_at = Some(now + backoff);
         self.keepalive(ua, false);
+        let server = self.account.server;
+        let (status, why) = match ua.last_transport_error.take() {
+            Some((target, error)) if target == server => {
+                (503, format!("cannot reach {server}: {error}"))
+            }
+            _ => (408, format!("no answer from the registrar {server}")),
+        };
         self.set_state(
             ua,
             RegState::Failed,
-            Some(408),
-            Some(format!(
-                "no answer from the registrar {}; retrying in {} s",
-                self.account.server,
-                backoff.as_secs()
-            )),
+            Some(status),
+            Some(format!("{why}; retrying in {} s", backoff.as_secs())),
             None,
         );
     }
