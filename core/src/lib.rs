@@ -1,3 +1,5 @@
+pub mod audio;
 pub mod engine;
+pub mod media;
 pub mod sdp;
 pub mod sip;

@@ -1,0 +1,1 @@
+//! Audio devices: one trait for capture and playout; WAV files, null, and (on Android) Oboe.

@@ -1,0 +1,2 @@
+//! The voice path's protocol side, sans-IO: RTP/RTCP (RFC 3550), telephone-events (RFC 4733),
+//! codecs, the adaptive jitter buffer, and the per-call media stream that ties them together.
