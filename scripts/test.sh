@@ -79,4 +79,11 @@ fi
 echo
 echo "=== summary (logs in $TEST_RUNDIR)"
 printf '%s\n' "${RESULTS[@]}"
+# One closing line over every stage's counts; a stage that failed without counts adds one failure.
+printf '%s\n' "${RESULTS[@]}" | awk '
+  /^SKIP/ { next }
+  { if (match($0, /[0-9]+ passed, [0-9]+ failed/)) { split(substr($0, RSTART, RLENGTH), a, " ");
+      p += a[1]; f += a[3]; if ($1 == "FAIL" && a[3] == 0) f++ }
+    else if ($1 == "FAIL") f++ }
+  END { printf "all stages: %d passed, %d failed\n", p, f }'
 exit $FAILED_ANY
