@@ -73,7 +73,7 @@ case ${1:-} in
         $(nfq_args "$P") --seed "${NETEM_SEED:-1}" --mark $MARK --stats "$ST/stats.json" \
         >"$ST/nfq.log" 2>&1 &
       echo $! >"$ST/nfq.pid"
-      for _ in $(seq 1 50); do grep -q 'netem-nfq ready' "$ST/nfq.log" && break; sleep 0.1; done
+      for _ in $(seq 1 50); do grep -qs 'netem-nfq ready' "$ST/nfq.log" && break; sleep 0.1; done
       grep -q 'netem-nfq ready' "$ST/nfq.log" || { echo "netem-nfq did not start:" >&2; cat "$ST/nfq.log" >&2; clear_imp; exit 1; }
       echo "userspace netem (no sch_netem in kernel): $(nfq_args "$P")  [pid $(cat "$ST/nfq.pid")]"
     fi

@@ -1,0 +1,45 @@
+#!/bin/bash
+# The whole voice bench: speech, a UDP probe of every profile, then Linphone and Sipher pairs for
+# every profile × codec, and BENCHMARKS.md's tables rewritten from the results.
+# Usage: run-all.sh [--no-probe] [--peers "linphone sipher"] [--profiles "clean 3g-good ..."]
+#                   [--codecs "opus pcmu"]
+# Results stay in $BENCH_OUT/results (default /tmp/sipher-bench/results); the tables are rendered
+# from every result there, so a partial run (e.g. --peers sipher) keeps the other column.
+# ≈ 40 s per pair and 25 s per probe: ≈ 12 minutes for everything. Needs root (namespace).
+set -u
+. "$(dirname "$0")/lib.sh"
+PROBE=1
+PEERS="linphone sipher"
+PROFILES="clean 3g-good 3g-typical 3g-bad"
+CODECS="opus pcmu"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-probe) PROBE=0 ;;
+    --peers) PEERS=$2; shift ;;
+    --profiles) PROFILES=$2; shift ;;
+    --codecs) CODECS=$2; shift ;;
+    *) sed -n '2,9p' "$0"; exit 2 ;;
+  esac
+  shift
+done
+RES=$BENCH_OUT/results
+mkdir -p "$RES"
+"$BENCH_DIR/make-speech.sh" "$BENCH_OUT/speech" long >/dev/null || exit 1
+if [ $PROBE = 1 ]; then
+  for p in $PROFILES; do
+    bench_ns_up "$p" || exit 1
+    probe=$("$BENCH_DIR/netns.sh" probe 1000 0.02 --json)
+    netem=$(bench_ns_stats)
+    jq -c --argjson n "$netem" '. + {netem: $n}' <<<"$probe" | tee "$RES/probe-$p.json"
+  done
+fi
+for peer in $PEERS; do
+  for p in $PROFILES; do
+    for c in $CODECS; do
+      echo "== $peer $p $c" >&2
+      "$BENCH_DIR/$peer-pair.sh" "$p" "$c" | tail -1
+    done
+  done
+done
+python3 "$BENCH_DIR/render.py" "$REPO_DIR/BENCHMARKS.md" "$RES"
+echo "run-all: tables in $REPO_DIR/BENCHMARKS.md rewritten from $RES" >&2
