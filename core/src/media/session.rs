@@ -1,0 +1,421 @@
+//! One call's audio stream, sans-IO: capture frames in, RTP out; RTP in, playout frames out;
+//! RTCP reports both ways; quality figures for the user.
+//!
+//! The engine calls [`MediaSession::capture`] and [`MediaSession::playout`] once per 20 ms
+//! frame of the audio device (48 kHz mono), [`MediaSession::handle_datagram`] for each datagram
+//! on the RTP port, [`MediaSession::handle_timeout`] at [`MediaSession::poll_timeout`], and
+//! drains [`MediaSession::poll_output`].
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::codec::{
+    new_decoder, new_encoder, CodecKind, Decoder, Encoder, EncoderConfig, ResampleError, Resampler,
+};
+use super::demux::{classify, PacketKind};
+use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::rtcp::{parse_compound, write_compound, NtpTime, ReceiverReport, RtcpPacket};
+use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
+use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
+/// The audio device rate: 48 kHz mono.
+pub const DEVICE_RATE: u32 = 48_000;
+
+/// Samples per 20 ms frame at the device rate.
+pub const DEVICE_FRAME: usize = (DEVICE_RATE as usize) / 50;
+
+/// What a session is set up with, from the negotiated SDP.
+#[derive(Debug, Clone)]
+pub struct MediaParams {
+    pub codec: CodecKind,
+    pub payload_type: u8,
+    /// Where to send RTP (until symmetric RTP latches to where packets really come from).
+    pub remote: SocketAddr,
+    pub send: bool,
+    pub receive: bool,
+    pub telephone_event: Option<u8>,
+    pub encoder: EncoderConfig,
+}
+
+/// Something the engine must do or show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaOutput {
+    Transmit {
+        dest: SocketAddr,
+        data: Vec<u8>,
+    },
+    Quality(QualityFigures),
+    /// A DTMF digit the peer sent (RFC 4733).
+    Dtmf(char),
+}
+
+/// Figures for the `"quality"` event: what the user's ear gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityFigures {
+    pub report: QualityReport,
+    pub jitter: JitterStats,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+}
+
+/// Why a session cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error("codec: {0}")]
+    Codec(#[from] super::codec::CodecError),
+    #[error("resampler: {0}")]
+    Resample(#[from] ResampleError),
+}
+
+pub struct MediaSession {
+    params: MediaParams,
+    rng: StdRng,
+    encoder: Box<dyn Encoder>,
+    decoder: Box<dyn Decoder>,
+    to_codec: Resampler,
+    from_codec: Resampler,
+    /// Captured samples at the codec rate waiting for a whole frame.
+    capture_fifo: VecDeque<i16>,
+    /// Decoded samples at the device rate waiting to be played.
+    playout_fifo: VecDeque<i16>,
+    sender: RtpSender,
+    sender_stats: SenderStats,
+    /// RTP media time of the next captured frame, in codec clock ticks.
+    media_time: u64,
+    /// The remote SSRC we play, once seen.
+    remote_ssrc: Option<Ssrc>,
+    ts: TimestampExtender,
+    jitter: JitterBuffer,
+    /// Reception statistics of the remote source, once it sent something.
+    receiver: Option<ReceiverStats>,
+    /// The last report the peer sent about our stream.
+    peer_report: Option<QualityReport>,
+    rtcp: RtcpScheduler,
+    /// Symmetric RTP (NAT): where the peer's packets come from, once they do.
+    latched: Option<SocketAddr>,
+    last_rtt_ms: Option<f32>,
+    out: VecDeque<MediaOutput>,
+    encoded: Vec<u8>,
+    pcm: Vec<i16>,
+}
+
+impl MediaSession {
+    pub fn new(params: MediaParams, now: Instant, seed: u64) -> Result<MediaSession, MediaError> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let codec = params.codec;
+        let encoder = new_encoder(codec, &params.encoder)?;
+        let decoder = new_decoder(codec)?;
+        let rate = codec.sample_rate();
+        let jitter = JitterBuffer::new(JitterConfig {
+            clock_rate: codec.rtp_clock_rate(),
+            frame_duration: Duration::from_millis(20),
+            min_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(400),
+            max_packets: 128,
+        });
+        let sender = RtpSender::new(&mut rng);
+        let rtcp = RtcpScheduler::new(now, &mut rng);
+        Ok(MediaSession {
+            encoder,
+            decoder,
+            to_codec: Resampler::new(DEVICE_RATE, rate)?,
+            from_codec: Resampler::new(rate, DEVICE_RATE)?,
+            capture_fifo: VecDeque::with_capacity(2 * DEVICE_FRAME),
+            playout_fifo: VecDeque::with_capacity(4 * DEVICE_FRAME),
+            sender,
+            sender_stats: SenderStats::new(),
+            media_time: 0,
+            remote_ssrc: None,
+            ts: TimestampExtender::new(),
+            jitter,
+            receiver: None,
+            peer_report: None,
+            rtcp,
+            latched: None,
+            last_rtt_ms: None,
+            out: VecDeque::new(),
+            encoded: Vec::with_capacity(1500),
+            pcm: Vec::with_capacity(DEVICE_FRAME),
+            rng,
+            params,
+        })
+    }
+
+    /// The peer changed its offer/answer (hold, new address): keep the stream, update the rest.
+    pub fn update(&mut self, send: bool, receive: bool, remote: SocketAddr) {
+        if remote != self.params.remote {
+            self.latched = None;
+        }
+        self.params.send = send;
+        self.params.receive = receive;
+        self.params.remote = remote;
+    }
+
+    fn dest(&self) -> SocketAddr {
+        self.latched.unwrap_or(self.params.remote)
+    }
+
+    /// One 20 ms frame from the microphone (48 kHz mono).
+    pub fn capture(&mut self, _now: Instant, frame: &[i16]) {
+        let codec = self.params.codec;
+        let frame_samples = codec.frame_samples(20);
+        self.pcm.clear();
+        self.to_codec.process(frame, &mut self.pcm);
+        self.capture_fifo.extend(self.pcm.iter().copied());
+        // The resampler's delay can leave a frame short at first; encode whole frames only.
+        while self.capture_fifo.len() >= frame_samples {
+            self.pcm.clear();
+            self.pcm.extend(self.capture_fifo.drain(..frame_samples));
+            let ticks = u64::from(codec.rtp_clock_rate() / 50);
+            let time = MediaTime::new(self.media_time, codec.rtp_clock_rate());
+            self.media_time += ticks;
+            if !self.params.send || self.params.remote.ip().is_unspecified() {
+                continue;
+            }
+            self.encoded.clear();
+            if let Err(e) = self.encoder.encode(&self.pcm, &mut self.encoded) {
+                tracing::warn!(error = %e, "encoder failed; frame dropped");
+                continue;
+            }
+            // Opus DTX: a 1–2 byte payload is a silence frame we need not send.
+            if self.encoded.is_empty() || (self.params.encoder.dtx && self.encoded.len() <= 2) {
+                continue;
+            }
+            let packet =
+                self.sender
+                    .packet(self.params.payload_type, false, time, self.encoded.clone());
+            self.sender_stats.on_rtp_sent(self.encoded.len());
+            self.out.push_back(MediaOutput::Transmit {
+                dest: self.dest(),
+                data: packet.to_bytes(),
+            });
+        }
+    }
+
+    /// One 20 ms frame for the speaker (48 kHz mono), always exactly [`DEVICE_FRAME`] samples.
+    pub fn playout(&mut self, now: Instant, out: &mut Vec<i16>) {
+        out.clear();
+        let samples = self.params.codec.frame_samples(20);
+        self.pcm.clear();
+        let decoded = match self.jitter.pop(now) {
+            Playout::Frame { payload, .. } => self.decoder.decode(&payload, &mut self.pcm),
+            Playout::Missing {
+                next: Some(next), ..
+            } => match self.decoder.decode_fec(&next, samples, &mut self.pcm) {
+                Ok(true) => Ok(samples),
+                _ => {
+                    self.pcm.clear();
+                    self.decoder.conceal(samples, &mut self.pcm)
+                }
+            },
+            Playout::Missing { next: None, .. } => self.decoder.conceal(samples, &mut self.pcm),
+            Playout::Idle => Ok(0),
+        };
+        if let Err(e) = decoded {
+            tracing::debug!(error = %e, "decode failed; concealing");
+            self.pcm.clear();
+            let _ = self.decoder.conceal(samples, &mut self.pcm);
+        }
+        if self.pcm.is_empty() || !self.params.receive {
+            // Silence keeps the resampler's and the FIFO's timing intact.
+            self.pcm.clear();
+            self.pcm.resize(samples, 0);
+        }
+        let mut resampled = Vec::with_capacity(DEVICE_FRAME + 64);
+        self.from_codec.process(&self.pcm, &mut resampled);
+        self.playout_fifo.extend(resampled);
+        let take = self.playout_fifo.len().min(DEVICE_FRAME);
+        out.extend(self.playout_fifo.drain(..take));
+        out.resize(DEVICE_FRAME, 0);
+        // Never let the FIFO grow: the jitter buffer owns the delay.
+        while self.playout_fifo.len() > 2 * DEVICE_FRAME {
+            self.playout_fifo.pop_front();
+        }
+    }
+
+    /// A datagram that arrived on the RTP port.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        match classify(data) {
+            PacketKind::Rtp => self.on_rtp(now, from, data),
+            PacketKind::Rtcp => self.on_rtcp(now, data),
+            _ => {}
+        }
+    }
+
+    fn on_rtp(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        let Ok(packet) = RtpPacket::parse(data) else {
+            return;
+        };
+        let h = &packet.header;
+        if Some(h.payload_type) == self.params.telephone_event {
+            return; // DTMF reception comes with the DTMF receiver (later)
+        }
+        if h.payload_type != self.params.payload_type {
+            return;
+        }
+        let clock = self.params.codec.rtp_clock_rate();
+        if self.remote_ssrc != Some(h.ssrc) {
+            // A new source (first packet, or the peer restarted its stream): follow it.
+            self.jitter.reset();
+            self.ts = TimestampExtender::new();
+            self.receiver = Some(ReceiverStats::new(h.ssrc, clock));
+            self.remote_ssrc = Some(h.ssrc);
+        }
+        // Symmetric RTP: answer to where the media really comes from (NAT).
+        self.latched = Some(from);
+        let Some(receiver) = self.receiver.as_mut() else {
+            return;
+        };
+        let Some(seq) = receiver.on_rtp(now, h.sequence, h.timestamp) else {
+            return;
+        };
+        let Some(ts) = self.ts.extend(h.timestamp) else {
+            return;
+        };
+        if self.params.receive {
+            self.jitter.push(now, seq.0, ts, packet.payload);
+        }
+    }
+
+    fn on_rtcp(&mut self, now: Instant, data: &[u8]) {
+        let Ok(packets) = parse_compound(data) else {
+            return;
+        };
+        for p in packets {
+            let blocks = match &p {
+                RtcpPacket::SenderReport(sr) => {
+                    if let Some(r) = self.receiver.as_mut().filter(|r| r.ssrc() == sr.ssrc) {
+                        r.on_sender_report(now, sr.ntp);
+                    }
+                    sr.reports.clone()
+                }
+                RtcpPacket::ReceiverReport(rr) => rr.reports.clone(),
+                _ => Vec::new(),
+            };
+            for b in blocks.iter().filter(|b| b.ssrc == self.sender.ssrc) {
+                let rtt = self.sender_stats.rtt(now, b);
+                if let Some(rtt) = rtt {
+                    self.last_rtt_ms = Some(rtt.as_secs_f32() * 1000.0);
+                }
+                let codec = self.params.codec;
+                self.peer_report = Some(QualityReport::from_block(
+                    b,
+                    codec.rtp_clock_rate(),
+                    rtt,
+                    emodel(codec),
+                ));
+                // Size Opus in-band FEC to the loss the peer reports (RFC 7587 §3.1.3 spirit).
+                let loss_pct = (u32::from(b.fraction_lost) * 100 / 256) as u8;
+                self.encoder
+                    .set_fec(loss_pct > 0 || self.params.encoder.fec, loss_pct.max(1));
+            }
+        }
+    }
+
+    /// RTCP time: `wall` is the wall clock for the SR's NTP timestamp.
+    pub fn handle_timeout(&mut self, now: Instant, wall: SystemTime) {
+        if !self.rtcp.handle_timeout(now, &mut self.rng) {
+            return;
+        }
+        let block = self.receiver.as_mut().and_then(|r| r.report_block(now));
+        let ssrc = self.sender.ssrc;
+        let packet = if self.sender_stats.packets() > 0 {
+            let ts = self.sender.timestamp(MediaTime::new(
+                self.media_time,
+                self.params.codec.rtp_clock_rate(),
+            ));
+            let sr = self.sender_stats.sender_report(
+                now,
+                ssrc,
+                NtpTime::from_system_time(wall),
+                ts,
+                block.into_iter().collect(),
+            );
+            RtcpPacket::SenderReport(sr)
+        } else {
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc,
+                reports: block.into_iter().collect(),
+            })
+        };
+        if let Ok(data) = write_compound(&[packet]) {
+            self.out.push_back(MediaOutput::Transmit {
+                dest: self.rtcp_dest(),
+                data,
+            });
+        }
+        self.out.push_back(MediaOutput::Quality(self.quality(now)));
+    }
+
+    fn rtcp_dest(&self) -> SocketAddr {
+        // RTCP multiplexed on the RTP port (RFC 5761) where packets really come from.
+        self.dest()
+    }
+
+    /// What we hear (our reception statistics), with the RTT from the peer's reports.
+    pub fn quality(&self, now: Instant) -> QualityFigures {
+        let _ = now;
+        let codec = self.params.codec;
+        let rtt = self
+            .last_rtt_ms
+            .map(|ms| Duration::from_secs_f32(ms / 1000.0));
+        let report = match &self.receiver {
+            Some(r) => {
+                let mut probe = r.clone();
+                match probe.report_block(now) {
+                    Some(block) => {
+                        // `report_block` reports the interval since the last report; over the
+                        // whole call, use the cumulative loss instead.
+                        let mut q = QualityReport::from_block(
+                            &block,
+                            codec.rtp_clock_rate(),
+                            rtt,
+                            emodel(codec),
+                        );
+                        let expected = r.expected().max(1) as f32;
+                        q.loss_fraction = (r.cumulative_lost().max(0) as f32 / expected).min(1.0);
+                        q
+                    }
+                    None => empty_report(),
+                }
+            }
+            None => empty_report(),
+        };
+        QualityFigures {
+            report,
+            jitter: self.jitter.stats(),
+            packets_sent: u64::from(self.sender_stats.packets()),
+            packets_received: self.receiver.as_ref().map_or(0, |r| r.received()),
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<MediaOutput> {
+        self.out.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Some(self.rtcp.poll_timeout())
+    }
+}
+
+fn emodel(codec: CodecKind) -> EModelCodec {
+    match codec {
+        CodecKind::Opus => EModelCodec::Opus,
+        CodecKind::Pcmu => EModelCodec::Pcmu,
+        CodecKind::Pcma => EModelCodec::Pcma,
+    }
+}
+
+fn empty_report() -> QualityReport {
+    QualityReport {
+        loss_fraction: 0.0,
+        cumulative_lost: 0,
+        jitter_ms: 0.0,
+        rtt_ms: None,
+        mos: 0.0,
+    }
+}
