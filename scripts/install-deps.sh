@@ -14,6 +14,7 @@ PACKAGES=(
   baresip baresip-core
   openssl sox espeak-ng tcpdump tshark iproute2 python3 jq
   ca-certificates procps coreutils
+  iptables libnetfilter-queue-dev gcc python3-dev  # voice bench: userspace netem (NFQUEUE)
 )
 
 missing=()
@@ -59,7 +60,14 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 echo "install-deps: $(cargo --version)"
-for tool in kamailio sipp linphonec baresip openssl sox espeak-ng tcpdump tshark ss python3 jq; do
+# Voice bench (scripts/bench, tests/voice): Python packages for the python3 on PATH, pinned.
+# numpy first: pesq's build imports it.
+if ! python3 -c 'import numpy, pesq, netfilterqueue' 2>/dev/null; then
+  echo "install-deps: pip installing numpy, pesq, NetfilterQueue"
+  python3 -m pip install -q numpy==1.26.4
+  python3 -m pip install -q pesq==0.0.4 NetfilterQueue==1.1.0
+fi
+for tool in kamailio sipp linphonec baresip openssl sox espeak-ng tcpdump tshark ss python3 jq iptables; do
   command -v "$tool" >/dev/null 2>&1 || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done
 echo "install-deps: ok"
