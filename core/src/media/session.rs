@@ -21,7 +21,7 @@ use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 use super::rtcp::{parse_compound, write_compound, NtpTime, ReceiverReport, RtcpPacket};
 use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
 use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
-/// The audio device rate: 48 kHz mono.
+/// The audio device rate: 48 kHz mono (kept equal to `crate::audio::DEVICE_RATE`).
 pub const DEVICE_RATE: u32 = 48_000;
 
 /// Samples per 20 ms frame at the device rate.

@@ -1,0 +1,186 @@
+//! Two media sessions in virtual time over a seeded lossy, jittery link: what one side says,
+//! the other hears.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use sipher::media::codec::{CodecKind, EncoderConfig};
+use sipher::media::session::{MediaOutput, MediaParams, MediaSession, DEVICE_FRAME, DEVICE_RATE};
+
+const A: &str = "127.0.0.1:4000";
+const B: &str = "127.0.0.1:5000";
+
+struct Link {
+    rng: StdRng,
+    delay: Duration,
+    jitter_ms: f64,
+    loss: f64,
+    queue: BinaryHeap<Reverse<(Instant, u64, SocketAddr, SocketAddr, Vec<u8>)>>,
+    n: u64,
+    lost: u64,
+}
+
+impl Link {
+    fn send(&mut self, now: Instant, from: SocketAddr, to: SocketAddr, data: Vec<u8>) {
+        if self.rng.gen_bool(self.loss) {
+            self.lost += 1;
+            return;
+        }
+        // Normal-ish jitter from the sum of uniforms, clamped at zero.
+        let j: f64 =
+            (0..4).map(|_| self.rng.gen_range(-1.0..1.0)).sum::<f64>() * self.jitter_ms / 1.15;
+        let delay = (self.delay.as_secs_f64() * 1000.0 + j).max(0.0);
+        self.n += 1;
+        self.queue.push(Reverse((
+            now + Duration::from_secs_f64(delay / 1000.0),
+            self.n,
+            from,
+            to,
+            data,
+        )));
+    }
+}
+
+fn params(codec: CodecKind, pt: u8, remote: &str) -> MediaParams {
+    MediaParams {
+        codec,
+        payload_type: pt,
+        remote: remote.parse().unwrap(),
+        send: true,
+        receive: true,
+        telephone_event: None,
+        encoder: EncoderConfig::default(),
+    }
+}
+
+fn tone(frame: usize, freq: f64) -> Vec<i16> {
+    (0..DEVICE_FRAME)
+        .map(|i| {
+            let t = (frame * DEVICE_FRAME + i) as f64 / f64::from(DEVICE_RATE);
+            (8000.0 * (2.0 * std::f64::consts::PI * freq * t).sin()) as i16
+        })
+        .collect()
+}
+
+/// Runs A -> B for `frames` 20 ms frames; returns what B played and B's final quality.
+fn run(
+    codec: CodecKind,
+    pt: u8,
+    loss: f64,
+    jitter_ms: f64,
+    seed: u64,
+    frames: usize,
+) -> (Vec<i16>, sipher::media::session::QualityFigures) {
+    let t0 = Instant::now();
+    let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let (a_addr, b_addr): (SocketAddr, SocketAddr) = (A.parse().unwrap(), B.parse().unwrap());
+    let mut a = MediaSession::new(params(codec, pt, B), t0, seed).unwrap();
+    let mut b = MediaSession::new(params(codec, pt, A), t0, seed + 1).unwrap();
+    let mut link = Link {
+        rng: StdRng::seed_from_u64(seed),
+        delay: Duration::from_millis(60),
+        jitter_ms,
+        loss,
+        queue: BinaryHeap::new(),
+        n: 0,
+        lost: 0,
+    };
+    let mut heard = Vec::new();
+    let mut out = Vec::new();
+    for f in 0..frames {
+        let now = t0 + Duration::from_millis(20 * f as u64);
+        // Deliver everything due by now.
+        while link.queue.peek().is_some_and(|Reverse((t, ..))| *t <= now) {
+            let Reverse((t, _, from, to, data)) = link.queue.pop().unwrap();
+            if to == b_addr {
+                b.handle_datagram(t, from, &data);
+            } else {
+                a.handle_datagram(t, from, &data);
+            }
+        }
+        a.capture(now, &tone(f, 1000.0));
+        b.capture(now, &vec![0; DEVICE_FRAME]);
+        b.playout(now, &mut out);
+        assert_eq!(
+            out.len(),
+            DEVICE_FRAME,
+            "playout must give exactly one device frame"
+        );
+        heard.extend_from_slice(&out);
+        a.playout(now, &mut out);
+        a.handle_timeout(now, wall + Duration::from_millis(20 * f as u64));
+        b.handle_timeout(now, wall + Duration::from_millis(20 * f as u64));
+        for (s, from) in [(&mut a, a_addr), (&mut b, b_addr)] {
+            while let Some(o) = s.poll_output() {
+                if let MediaOutput::Transmit { dest, data } = o {
+                    link.send(now, from, dest, data);
+                }
+            }
+        }
+    }
+    let q = b.quality(t0 + Duration::from_millis(20 * frames as u64));
+    (heard, q)
+}
+
+/// RMS and dominant frequency (from zero crossings) of the second half of a signal.
+fn analyse(pcm: &[i16]) -> (f64, f64) {
+    let tail = &pcm[pcm.len() / 2..];
+    let rms = (tail.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / tail.len() as f64).sqrt();
+    let crossings = tail.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count();
+    let secs = tail.len() as f64 / f64::from(DEVICE_RATE);
+    (rms, crossings as f64 / 2.0 / secs)
+}
+
+#[test]
+fn a_tone_sent_with_pcmu_arrives_as_the_same_tone() {
+    let (heard, q) = run(CodecKind::Pcmu, 0, 0.0, 0.0, 1, 250);
+    let (rms, freq) = analyse(&heard);
+    assert!(
+        rms > 3000.0,
+        "B hears the tone loudly enough (rms {rms:.0})"
+    );
+    assert!(
+        (freq - 1000.0).abs() < 30.0,
+        "B hears 1 kHz, got {freq:.0} Hz"
+    );
+    assert_eq!(q.jitter.lost, 0);
+    assert!(q.packets_received >= 240, "received {}", q.packets_received);
+}
+
+#[test]
+fn a_tone_sent_with_opus_arrives_as_the_same_tone() {
+    let (heard, q) = run(CodecKind::Opus, 96, 0.0, 0.0, 2, 250);
+    let (rms, freq) = analyse(&heard);
+    assert!(rms > 3000.0, "B hears the tone (rms {rms:.0})");
+    assert!(
+        (freq - 1000.0).abs() < 30.0,
+        "B hears 1 kHz, got {freq:.0} Hz"
+    );
+    assert_eq!(q.jitter.lost, 0);
+}
+
+#[test]
+fn opus_over_a_lossy_jittery_link_keeps_the_tone_and_counts_the_loss() {
+    let (heard, q) = run(CodecKind::Opus, 96, 0.05, 20.0, 3, 500);
+    let (rms, freq) = analyse(&heard);
+    assert!(
+        rms > 2500.0,
+        "concealment and FEC keep the level (rms {rms:.0})"
+    );
+    assert!(
+        (freq - 1000.0).abs() < 60.0,
+        "still 1 kHz, got {freq:.0} Hz"
+    );
+    let missing = q.jitter.lost + q.jitter.late + q.jitter.concealed;
+    assert!(
+        missing > 0,
+        "the loss is seen by the jitter buffer: {:?}",
+        q.jitter
+    );
+    assert!(q.report.loss_fraction > 0.0, "and reported: {:?}", q.report);
+}
