@@ -175,8 +175,7 @@ mod tests {
         let err: f32 = out
             .iter()
             .zip(&sig[480..560])
-            .map(|(a, b)| (a - b) as f32)
-            .map(f32::abs)
+            .map(|(&a, &b)| (f32::from(a) - f32::from(b)).abs())
             .sum();
         let level: f32 = sig[480..560].iter().map(|&s| (s as f32).abs()).sum();
         assert!(err < 0.05 * level, "error {err} vs level {level}");
