@@ -68,13 +68,23 @@ case ${1:-} in
       MARK=0x77
       nsx iptables -t mangle -A OUTPUT -o lo -p udp -m mark ! --mark $MARK \
         -j NFQUEUE --queue-num 0 --queue-bypass || exit 1
-      # shellcheck disable=SC2046
-      ip netns exec "$NS" timeout -k 2 "${NFQ_MAX_S:-1800}" python3 "$HERE/netem-nfq.py" \
-        $(nfq_args "$P") --seed "${NETEM_SEED:-1}" --mark $MARK --stats "$ST/stats.json" \
-        >"$ST/nfq.log" 2>&1 &
-      echo $! >"$ST/nfq.pid"
-      for _ in $(seq 1 50); do grep -qs 'netem-nfq ready' "$ST/nfq.log" && break; sleep 0.1; done
-      grep -q 'netem-nfq ready' "$ST/nfq.log" || { echo "netem-nfq did not start:" >&2; cat "$ST/nfq.log" >&2; clear_imp; exit 1; }
+      # The interpreter itself, not a pyenv shim: a shim costs seconds on a loaded machine.
+      PY=$(python3 -c 'import sys; print(sys.executable)')
+      # Two tries: on a loaded machine a start has been seen to print nothing for 20 s.
+      for try in 1 2; do
+        # shellcheck disable=SC2046
+        ip netns exec "$NS" timeout -k 2 "${NFQ_MAX_S:-1800}" "$PY" "$HERE/netem-nfq.py" \
+          $(nfq_args "$P") --seed "${NETEM_SEED:-1}" --mark $MARK --stats "$ST/stats.json" \
+          >"$ST/nfq.log" 2>&1 &
+        echo $! >"$ST/nfq.pid"
+        for _ in $(seq 1 150); do grep -qs 'netem-nfq ready' "$ST/nfq.log" && break; sleep 0.1; done
+        grep -qs 'netem-nfq ready' "$ST/nfq.log" && break
+        echo "netem-nfq did not start (try $try; alive: $(kill -0 "$(cat "$ST/nfq.pid")" 2>/dev/null && echo yes || echo no)):" >&2
+        cat "$ST/nfq.log" >&2
+        kill "$(cat "$ST/nfq.pid")" 2>/dev/null
+        sleep 0.5
+        [ $try = 2 ] && { clear_imp; exit 1; }
+      done
       echo "userspace netem (no sch_netem in kernel): $(nfq_args "$P")  [pid $(cat "$ST/nfq.pid")]"
     fi
     ;;
