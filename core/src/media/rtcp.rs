@@ -375,9 +375,8 @@ fn write_block(out: &mut Vec<u8>, b: &ReportBlock) {
 }
 
 fn pad_to_word(out: &mut Vec<u8>, start: usize) {
-    while (out.len() - start) % 4 != 0 {
-        out.push(0);
-    }
+    let words = (out.len() - start).div_ceil(4);
+    out.resize(start + 4 * words, 0);
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
@@ -422,7 +421,7 @@ mod tests {
             ssrc: Ssrc(2),
             reports: vec![block],
         });
-        let bytes = write_compound(&[rr.clone()]).unwrap();
+        let bytes = write_compound(std::slice::from_ref(&rr)).unwrap();
         assert_eq!(parse_compound(&bytes).unwrap(), vec![rr]);
     }
 }

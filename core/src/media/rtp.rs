@@ -261,6 +261,9 @@ impl SeqExtender {
         // Truncation intended: compare within the 16-bit cycle.
         let max_low = max as u16;
         let delta = seq.wrapping_sub(max_low);
+        if delta == 0 {
+            return SeqUpdate::Late(SeqNo(max));
+        }
         if delta < MAX_DROPOUT {
             // Ahead, possibly across a wrap.
             let ext = max + u64::from(delta);
