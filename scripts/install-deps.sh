@@ -14,6 +14,7 @@ PACKAGES=(
   baresip baresip-core
   openssl sox espeak-ng tcpdump tshark iproute2 python3 jq
   ca-certificates procps coreutils
+  libopus-dev pkg-config cmake  # Opus codec: audiopus links the system libopus found by pkg-config
   iptables libnetfilter-queue-dev gcc python3-dev  # voice bench: userspace netem (NFQUEUE)
 )
 

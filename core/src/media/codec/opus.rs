@@ -214,7 +214,7 @@ fn clamp_bitrate(bps: u32) -> i32 {
 
 fn check_length(samples: usize) -> Result<(), CodecError> {
     // libopus produces whole multiples of 2.5 ms (120 samples), up to 120 ms.
-    if samples == 0 || samples > MAX_FRAME || samples % 120 != 0 {
+    if samples == 0 || samples > MAX_FRAME || samples / 120 * 120 != samples {
         return Err(CodecError::BadConcealLength(samples));
     }
     Ok(())

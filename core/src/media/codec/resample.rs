@@ -5,8 +5,9 @@
 //! `k·M/L`; it is the sum of `2W` input samples weighted by a Kaiser-windowed sinc whose cutoff is
 //! 0.92 of the lower Nyquist frequency, so both images (upsampling) and aliases (downsampling)
 //! are suppressed. One filter phase per distinct fractional position is precomputed. The output
-//! runs `W` input samples late, which lets a block of `n` inputs yield exactly `n·L/M` outputs
-//! whenever that is whole: 20 ms in gives 20 ms out at every supported rate.
+//! runs a whole number of output samples late ([`Resampler::delay`]), so callers can trim it
+//! exactly, and a block of `n` inputs yields exactly `n·L/M` outputs whenever that is whole:
+//! 20 ms in gives 20 ms out at every supported rate.
 
 use std::f64::consts::PI;
 
@@ -65,19 +66,20 @@ impl Resampler {
         } else {
             build_table(up as usize, half, cutoff)
         };
-        let lead = 2 * half as i64;
-        Ok(Resampler {
+        let mut r = Resampler {
             from,
             to,
             up,
             down,
             half,
             table,
-            buf: vec![0.0; lead as usize],
-            buf_start: -lead,
+            buf: Vec::new(),
+            buf_start: 0,
             taken: 0,
             made: 0,
-        })
+        };
+        r.reset();
+        Ok(r)
     }
 
     /// Input rate in Hz.
@@ -90,7 +92,8 @@ impl Resampler {
         self.to
     }
 
-    /// How late the output runs, in output samples (rounded up).
+    /// How late the output runs, in whole output samples: output `k` is the input signal at
+    /// output time `k - delay`.
     pub fn delay(&self) -> usize {
         if self.up == self.down {
             return 0;
@@ -109,11 +112,10 @@ impl Resampler {
         self.taken += input.len() as u64;
         let taps = 2 * self.half;
         let before = out.len();
-        // Output k needs inputs up to floor(k·M/L), available while k·M < taken·L.
+        // Output k is the input signal at input position (k - delay)·M/L; its last tap is at
+        // floor((k - delay)·M/L) + half <= floor(k·M/L), which is there while k·M < taken·L.
         while self.made * self.down < self.taken * self.up {
-            let pos = self.made * self.down;
-            let centre = (pos / self.up) as i64 - self.half as i64;
-            let phase = (pos % self.up) as usize;
+            let (centre, phase) = self.position(self.made);
             let first = (centre - self.half as i64 + 1 - self.buf_start) as usize;
             let window = &self.buf[first..first + taps];
             let coeffs = &self.table[phase * taps..(phase + 1) * taps];
@@ -121,14 +123,23 @@ impl Resampler {
             out.push(acc.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16);
             self.made += 1;
         }
-        // Drop input no future output reaches: the next output's first tap and everything later
-        // stays.
-        let next_centre = ((self.made * self.down) / self.up) as i64 - self.half as i64;
-        let keep_from = next_centre - self.half as i64 + 1;
+        // Drop input no future output reaches.
+        let keep_from = self.position(self.made).0 - self.half as i64 + 1;
         let drop = (keep_from - self.buf_start).clamp(0, self.buf.len() as i64) as usize;
         self.buf.drain(..drop);
         self.buf_start += drop as i64;
         out.len() - before
+    }
+
+    /// Forgets all input, as if newly built.
+    pub fn reset(&mut self) {
+        // The stream is preceded by silence, back to the first tap of output 0.
+        let lead = 2 * self.half + (self.down / self.up) as usize + 2;
+        self.buf.clear();
+        self.buf.resize(lead, 0.0);
+        self.buf_start = -(lead as i64);
+        self.taken = 0;
+        self.made = 0;
     }
 
     /// Pushes the samples still inside the filter out by feeding silence: appends
@@ -149,6 +160,17 @@ impl Resampler {
         out.truncate(out.len() - excess);
         self.made = target;
         n - excess
+    }
+}
+
+impl Resampler {
+    /// The input sample at or before output `k`'s position, and the filter phase for the rest.
+    fn position(&self, k: u64) -> (i64, usize) {
+        let units = (k as i64 - self.delay() as i64) * self.down as i64;
+        (
+            units.div_euclid(self.up as i64),
+            units.rem_euclid(self.up as i64) as usize,
+        )
     }
 }
 
