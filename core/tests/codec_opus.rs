@@ -93,10 +93,11 @@ fn dropped_frame_is_recovered_from_the_next_packets_fec() {
     );
     assert_eq!(out.len() - before, FRAME);
     dec.decode(&packets[lost + 1], &mut out).unwrap();
-    // The recovered frame resembles what was sent (FEC is a coarser copy of it).
+    // The recovered frame resembles what was sent (FEC is a coarser copy of it), clearly better
+    // than plain concealment does (about 0.7 on this signal).
     let sent = &pcm[lost * FRAME..(lost + 1) * FRAME];
     let (_, corr) = best_correlation(&sent[..FRAME - 600], &out[before..], 600);
-    assert!(corr > 0.6, "recovered frame correlation {corr}");
+    assert!(corr > 0.85, "recovered frame correlation {corr}");
 
     // Without FEC in the stream there is nothing to recover from.
     let (_, plain) = encode_all(&EncoderConfig { fec: false, ..cfg }, 40);

@@ -223,3 +223,29 @@ fn check_length(samples: usize) -> Result<(), CodecError> {
 fn library(e: audiopus::Error) -> CodecError {
     CodecError::Library(e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lbrr_flag_is_found_in_every_packet_layout() {
+        // SILK-only WB 20 ms (config 9); first frame byte 0b1100_0000: VAD and LBRR set.
+        let flagged = 0b1100_0000;
+        assert!(has_lbrr(&[9 << 3, flagged, 0]));
+        assert!(!has_lbrr(&[9 << 3, 0b1000_0000, 0]), "VAD only");
+        // Code 1 (two equal frames): the first frame starts right after the TOC.
+        assert!(has_lbrr(&[(9 << 3) | 1, flagged, 0, 0, 0]));
+        // Code 2 with a two-byte first-frame length.
+        assert!(has_lbrr(&[(9 << 3) | 2, 252, 1, flagged]));
+        assert!(!has_lbrr(&[(9 << 3) | 2, 252, 1]), "truncated");
+        // Code 3: VBR, padded (255 then 3 = 257 bytes of padding), three frames (two lengths).
+        assert!(has_lbrr(&[(9 << 3) | 3, 0xC3, 255, 3, 10, 253, 0, flagged]));
+        // 60 ms SILK (config 11) carries three VAD flags before LBRR.
+        assert!(has_lbrr(&[11 << 3, 0b0001_0000]));
+        assert!(!has_lbrr(&[11 << 3, 0b1110_0000]));
+        // CELT-only packets have no SILK layer.
+        assert!(!has_lbrr(&[20 << 3, 0xFF]));
+        assert!(!has_lbrr(&[]));
+    }
+}
