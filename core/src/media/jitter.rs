@@ -47,7 +47,9 @@
 //!   the p98 after 10 high samples (200 ms).
 //! - **Slow decay**: high samples stay in the window for 10 s, and a frame is removed only when the
 //!   offset exceeds the target by a frame plus [`SHRINK_HYSTERESIS`]; during silence or a loss at
-//!   once (nothing audible is lost), during speech only after it was wanted for [`SHRINK_HOLD`].
+//!   once (nothing audible is lost); during speech only once the excess reaches
+//!   [`SHRINK_SPEECH_EXCESS`] or it was wanted for [`SHRINK_HOLD`], so that drift is mostly
+//!   absorbed in the next silence.
 //! - **Drift**: the skew projection keeps the target on the moving distribution; the buffer then
 //!   inserts or removes one frame every 2 s at ±1 %, so it neither grows nor starves.
 //! - **Re-sync**: a sequence jump, a timestamp that does not follow elapsed time, or
@@ -301,7 +303,9 @@ impl JitterBuffer {
         let excess = self.offset_us - self.target_us - self.frame_us();
         if excess >= SHRINK_HYSTERESIS.as_micros() as i64 {
             let since = *self.shrink_wanted_since.get_or_insert(now_us);
-            if silent_or_lost || now_us - since >= SHRINK_HOLD.as_micros() as i64 {
+            let urgent = excess >= SHRINK_SPEECH_EXCESS.as_micros() as i64
+                || now_us - since >= SHRINK_HOLD.as_micros() as i64;
+            if silent_or_lost || urgent {
                 self.shrink_wanted_since = None;
                 self.stats.shrunk += 1;
                 if let Due::Frame(seq) = due {
@@ -357,7 +361,11 @@ pub const QUANTILE: f64 = 0.98;
 /// How far above the target (beyond one frame) the offset must be before a frame is removed.
 pub const SHRINK_HYSTERESIS: Duration = Duration::from_millis(5);
 /// How long a wanted shrink waits for silence or a loss before dropping a frame of speech.
-pub const SHRINK_HOLD: Duration = Duration::from_millis(1000);
+pub const SHRINK_HOLD: Duration = Duration::from_millis(1500);
+/// Excess (beyond a frame above the target) at which a frame of speech is dropped at once. With
+/// [`SHRINK_HOLD`] this lets a sender clock 1 % fast be absorbed mostly in silences (80 % of the
+/// shrinks with 2 s talk spurts), while a jitter decrease in continuous speech still decays.
+pub const SHRINK_SPEECH_EXCESS: Duration = Duration::from_millis(30);
 /// Late packets in a row that mean the timeline moved (a stall or a timestamp jump back).
 pub const RESYNC_LATE_RUN: u32 = 5;
 /// Sequence distance beyond which a packet starts a new timeline.
@@ -621,7 +629,8 @@ impl JitterBuffer {
         if seq == self.next_seq {
             return Due::Silence;
         }
-        let follows = seq == self.next_seq + 1 && slot.ts < self.play_ts + 2 * self.frame_ts;
+        // The packet right after the due frame carries its FEC; further ones do not.
+        let follows = slot.ts < self.play_ts + 2 * self.frame_ts;
         Due::Missing {
             gap: seq - self.next_seq,
             next: follows.then_some(seq),
