@@ -247,3 +247,12 @@ fn wrapping_timestamps_are_new_events() {
     assert!(r.handle(true, u32::MAX - 100, &ev(1, true)).is_some());
     assert!(r.handle(true, 1500, &ev(2, true)).is_some());
 }
+
+#[test]
+fn a_low_clock_rate_cannot_stretch_a_digit_past_the_maximum() {
+    assert!(digit_packets('1', Duration::from_secs(5), 1000, 10).is_ok());
+    assert_eq!(
+        digit_packets('1', Duration::from_secs(60), 1000, 10),
+        Err(DtmfError::BadDuration(Duration::from_secs(60)))
+    );
+}

@@ -29,7 +29,8 @@ pub enum DtmfError {
     Truncated(usize),
     #[error("{0:?} is not a DTMF digit")]
     UnknownDigit(char),
-    /// Zero, or longer than one event's 16-bit duration field holds at the clock rate.
+    /// Zero, longer than [`MAX_DURATION`], or longer than one event's 16-bit duration field
+    /// holds at the clock rate.
     #[error("DTMF duration {0:?} cannot be sent")]
     BadDuration(Duration),
 }
@@ -88,6 +89,8 @@ pub fn digit_for_event(event: u8) -> Option<char> {
 pub const UPDATE_INTERVAL: Duration = Duration::from_millis(50);
 /// Spacing of the three end packets, so that one short loss burst does not take all three.
 pub const END_SPACING: Duration = Duration::from_millis(20);
+/// The longest digit we send; longer ones would need segmenting (RFC 4733 §2.5.1.3).
+pub const MAX_DURATION: Duration = Duration::from_secs(10);
 /// Volume used when the caller has no preference: −10 dBm0.
 pub const DEFAULT_VOLUME: u8 = 10;
 
@@ -112,11 +115,11 @@ pub fn digit_packets(
     let ticks = |d: Duration| d.as_nanos() * u128::from(clock_rate) / 1_000_000_000;
     let total = u16::try_from(ticks(duration))
         .ok()
-        .filter(|&t| t > 0)
+        .filter(|&t| t > 0 && duration <= MAX_DURATION)
         .ok_or(DtmfError::BadDuration(duration))?;
     let mut packets = Vec::new();
     let mut at = Duration::ZERO;
-    // Bounded: `total` fits 16 bits, so at most 65535 / (rate / 20) + 1 updates; at 8 kHz, 164.
+    // Bounded: at most MAX_DURATION / UPDATE_INTERVAL = 200 updates.
     while at < duration {
         let covered = (at + UPDATE_INTERVAL).min(duration);
         packets.push(DtmfPacket {

@@ -1,6 +1,17 @@
 //! RTP packets (RFC 3550 §5), extended sequence numbers and timestamps, and the sending side's
 //! stamping of outgoing packets. Sans-IO: parsing never panics on hostile input, and the only
 //! randomness (initial SSRC, sequence number and timestamp offset) is injected.
+//!
+//! ```
+//! use sipher::media::rtp::{MediaTime, RtpPacket, RtpSender, SeqExtender, SeqNo};
+//!
+//! let mut sender = RtpSender::new(&mut rand::thread_rng());
+//! let packet = sender.packet(0, true, MediaTime::new(160, 8000), vec![0xff; 160]);
+//! let received = RtpPacket::parse(&packet.to_bytes()).unwrap();
+//! assert_eq!(received, packet);
+//! let mut seq = SeqExtender::new();
+//! assert_eq!(seq.extend(received.header.sequence), Some(SeqNo(received.header.sequence.into())));
+//! ```
 
 use rand::RngCore;
 
