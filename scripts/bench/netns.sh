@@ -70,8 +70,10 @@ case ${1:-} in
         -j NFQUEUE --queue-num 0 --queue-bypass || exit 1
       # The interpreter itself, not a pyenv shim: a shim costs seconds on a loaded machine.
       PY=$(python3 -c 'import sys; print(sys.executable)')
-      # Two tries: on a loaded machine a start has been seen to print nothing for 20 s.
-      for try in 1 2; do
+      # Three tries: about one start in five, right after the previous emulator was stopped, crawls
+      # through its imports for 20 s and more (seen with strace: R state, slow syscalls, while
+      # `ip netns exec` waits in synchronize_rcu_expedited); a fresh start then works at once.
+      for try in 1 2 3; do
         # shellcheck disable=SC2046
         ip netns exec "$NS" timeout -k 2 "${NFQ_MAX_S:-1800}" "$PY" "$HERE/netem-nfq.py" \
           $(nfq_args "$P") --seed "${NETEM_SEED:-1}" --mark $MARK --stats "$ST/stats.json" \
@@ -83,7 +85,7 @@ case ${1:-} in
         cat "$ST/nfq.log" >&2
         kill "$(cat "$ST/nfq.pid")" 2>/dev/null
         sleep 0.5
-        [ $try = 2 ] && { clear_imp; exit 1; }
+        [ $try = 3 ] && { clear_imp; exit 1; }
       done
       echo "userspace netem (no sch_netem in kernel): $(nfq_args "$P")  [pid $(cat "$ST/nfq.pid")]"
     fi
