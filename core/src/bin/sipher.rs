@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use tokio::time::Instant;
 
+use sipher::engine::media::MediaEvent;
 use sipher::engine::{AccountSettings, Command, Phone, PhoneConfig, PhoneEvent};
 use sipher::sip::ua::{CallHandle, CallState, RegState, UaEvent};
 use sipher::sip::{Transport, Uri};
@@ -105,6 +106,22 @@ struct PeerOptions {
     /// Accept any TLS certificate (insecure; for testing).
     #[arg(long)]
     insecure_tls: bool,
+    /// Send this WAV file (any rate) as the microphone.
+    #[arg(long, value_name = "FILE.wav")]
+    play: Option<PathBuf>,
+    /// Write what arrives to this WAV file (48 kHz mono).
+    #[arg(long, value_name = "FILE.wav")]
+    record: Option<PathBuf>,
+    /// Offer/accept only this codec (opus, pcmu, pcma); default: opus, pcmu, pcma.
+    #[arg(long, value_enum)]
+    codec: Option<CodecArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CodecArg {
+    Opus,
+    Pcmu,
+    Pcma,
 }
 
 #[derive(clap::Args, Clone)]
@@ -490,6 +507,19 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
     };
     config.tls.ca_file = peer.ca_file.clone();
     config.tls.accept_any_certificate = peer.insecure_tls;
+    config.audio.play = peer.play.clone();
+    config.audio.record = peer.record.clone();
+    if let Some(codec) = peer.codec {
+        let keep = match codec {
+            CodecArg::Opus => "opus",
+            CodecArg::Pcmu => "PCMU",
+            CodecArg::Pcma => "PCMA",
+        };
+        config
+            .media
+            .codecs
+            .retain(|c| c.name.eq_ignore_ascii_case(keep));
+    }
     Ok((config, has_account))
 }
 
@@ -699,6 +729,26 @@ fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
             "event": "malformed", "source": source.to_string(), "reason": reason
         }),
         PhoneEvent::Warning(message) => json!({ "event": "warning", "message": message }),
+        PhoneEvent::Media(MediaEvent::Quality { call, figures }) => {
+            let (r, j) = (&figures.report, &figures.jitter);
+            json!({
+                "event": "quality", "call": call.0, "mos": r.mos, "loss": r.loss_fraction,
+                "cumulative_lost": r.cumulative_lost, "jitter_ms": r.jitter_ms, "rtt_ms": r.rtt_ms,
+                "packets_sent": figures.packets_sent, "packets_received": figures.packets_received,
+                "jb_delay_ms": j.current_delay.as_secs_f64() * 1000.0,
+                "jb_target_ms": j.target_delay.as_secs_f64() * 1000.0,
+                "late": j.late, "lost": j.lost, "concealed": j.concealed, "played": j.played
+            })
+        }
+        PhoneEvent::Media(MediaEvent::Dtmf { call, digit }) => {
+            json!({ "event": "dtmf", "call": call.0, "digit": digit.to_string() })
+        }
+        PhoneEvent::Media(MediaEvent::PlayFinished { call }) => {
+            json!({ "event": "play_finished", "call": call.0 })
+        }
+        PhoneEvent::Media(MediaEvent::Error { call, error }) => {
+            json!({ "event": "error", "call": call.0, "error": error })
+        }
         PhoneEvent::CallPlaced { call, uri } => {
             json!({ "event": "call_placed", "call": call.0, "uri": uri })
         }
@@ -759,6 +809,18 @@ fn human_event(ev: &PhoneEvent) -> Option<String> {
         }
         PhoneEvent::CommandFailed { command, error } => format!("{command}: {error}"),
         PhoneEvent::Warning(message) => format!("WARNING: {message}"),
+        PhoneEvent::Media(MediaEvent::Quality { call, figures }) => format!(
+            "call {call}: quality MOS {:.1}, loss {:.1} %, jitter {:.0} ms, buffer {:.0} ms",
+            figures.report.mos,
+            figures.report.loss_fraction * 100.0,
+            figures.report.jitter_ms,
+            figures.jitter.current_delay.as_secs_f64() * 1000.0
+        ),
+        PhoneEvent::Media(MediaEvent::Dtmf { call, digit }) => format!("call {call}: DTMF {digit}"),
+        PhoneEvent::Media(MediaEvent::PlayFinished { call }) => format!("call {call}: file played"),
+        PhoneEvent::Media(MediaEvent::Error { call, error }) => {
+            format!("call {call}: media error: {error}")
+        }
         _ => return None,
     })
 }

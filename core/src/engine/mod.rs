@@ -10,6 +10,7 @@
 pub mod account;
 pub mod dns;
 mod flow;
+pub mod media;
 pub mod phone;
 pub mod tls;
 pub mod transport;

@@ -1,15 +1,21 @@
 //! The phone engine: one tokio task that owns the transports and the sans-IO user agent,
 //! moves bytes and timers between them, and takes commands / gives events over channels.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
 use super::account::{AccountError, AccountSettings};
+use super::media::{self, AudioConfig, MediaEvent, MediaTask};
 use super::tls::TlsSettings;
 use super::transport::{TransportConfig, TransportError, TransportEvent, Transports};
-use crate::sip::ua::{CallHandle, MediaConfig, UaConfig, UaError, UaEvent, UaOutput, UserAgent};
+use crate::media::codec::EncoderConfig;
+use crate::sip::ua::{
+    CallHandle, CallState, MediaConfig, UaConfig, UaError, UaEvent, UaOutput, UserAgent,
+};
 use crate::sip::{Transport, Uri};
 
 /// How to start a phone.
@@ -22,6 +28,9 @@ pub struct PhoneConfig {
     pub transport: Transport,
     pub tls: TlsSettings,
     pub media: MediaConfig,
+    /// Where calls' audio comes from and goes to.
+    pub audio: AudioConfig,
+    pub encoder: EncoderConfig,
     pub keepalive: Duration,
 }
 
@@ -33,6 +42,8 @@ impl Default for PhoneConfig {
             transport: Transport::Udp,
             tls: TlsSettings::default(),
             media: MediaConfig::default(),
+            audio: AudioConfig::default(),
+            encoder: EncoderConfig::default(),
             keepalive: Duration::from_secs(30),
         }
     }
@@ -71,6 +82,8 @@ pub enum PhoneEvent {
         command: String,
         error: String,
     },
+    /// Audio-path news of a call: quality figures, DTMF, end of the played file.
+    Media(MediaEvent),
     /// Something the user must know about the phone's security or health, e.g. that TLS
     /// certificates are not verified.
     Warning(String),
@@ -171,7 +184,15 @@ impl Phone {
                 addr: *addr,
             });
         }
-        tokio::spawn(run(ua, transports, rtp, tevents, cmd_rx, ev_tx));
+        let engine = Engine {
+            ua,
+            transports,
+            rtp: Arc::new(rtp),
+            media: HashMap::new(),
+            audio: config.audio.clone(),
+            encoder: config.encoder,
+        };
+        tokio::spawn(run(engine, tevents, cmd_rx, ev_tx));
         Ok(Phone {
             commands: cmd_tx,
             events: ev_rx,
@@ -192,27 +213,38 @@ impl Phone {
     }
 }
 
-async fn run(
-    mut ua: UserAgent,
+/// What the engine task owns.
+struct Engine {
+    ua: UserAgent,
     transports: Transports,
-    rtp: tokio::net::UdpSocket,
+    /// The RTP port announced in SDP (one media stream at a time for now).
+    rtp: Arc<tokio::net::UdpSocket>,
+    media: HashMap<CallHandle, MediaTask>,
+    audio: AudioConfig,
+    encoder: EncoderConfig,
+}
+
+async fn run(
+    mut engine: Engine,
     mut tevents: mpsc::Receiver<TransportEvent>,
     mut commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<PhoneEvent>,
 ) {
+    let (media_tx, mut media_rx) = mpsc::unbounded_channel();
     let mut shutdown_deadline: Option<tokio::time::Instant> = None;
     loop {
-        flush(&mut ua, &transports, &events);
+        engine.flush(&events, &media_tx);
         if let Some(deadline) = shutdown_deadline {
-            if ua.is_idle() || tokio::time::Instant::now() >= deadline {
+            if engine.ua.is_idle() || tokio::time::Instant::now() >= deadline {
                 break;
             }
         }
-        let wake = ua.poll_timeout().map(tokio::time::Instant::from_std);
+        let wake = engine.ua.poll_timeout().map(tokio::time::Instant::from_std);
         let wake = match (wake, shutdown_deadline) {
             (Some(w), Some(d)) => Some(w.min(d)),
             (w, d) => w.or(d),
         };
+        let ua = &mut engine.ua;
         tokio::select! {
             ev = tevents.recv() => {
                 let now = Instant::now();
@@ -236,11 +268,16 @@ async fn run(
                 match cmd {
                     Some(Command::Shutdown) | None => {
                         if shutdown_deadline.is_none() {
-                            shutdown(&mut ua, now);
+                            shutdown(ua, now);
                             shutdown_deadline = Some(tokio::time::Instant::now() + SHUTDOWN_GRACE);
                         }
                     }
-                    Some(cmd) => apply(&mut ua, now, cmd, &events),
+                    Some(cmd) => apply(ua, now, cmd, &events),
+                }
+            }
+            ev = media_rx.recv() => {
+                if let Some(ev) = ev {
+                    let _ = events.send(PhoneEvent::Media(ev));
                 }
             }
             _ = sleep_until(wake) => {
@@ -248,30 +285,81 @@ async fn run(
             }
         }
     }
-    flush(&mut ua, &transports, &events);
-    // Give the last datagrams (BYE, un-REGISTER retransmissions are over) a moment to leave.
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    transports.shutdown();
-    drop(rtp);
+    engine.flush(&events, &media_tx);
+    for task in engine.media.values() {
+        task.stop();
+    }
+    // Let the media tasks finish their recordings and the last datagrams leave.
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    while let Ok(ev) = media_rx.try_recv() {
+        let _ = events.send(PhoneEvent::Media(ev));
+    }
+    engine.transports.shutdown();
     let _ = events.send(PhoneEvent::Stopped);
+}
+
+impl Engine {
+    fn flush(
+        &mut self,
+        events: &mpsc::UnboundedSender<PhoneEvent>,
+        media_events: &mpsc::UnboundedSender<MediaEvent>,
+    ) {
+        while let Some(out) = self.ua.poll_output() {
+            match out {
+                UaOutput::Transmit { target, data } => self.transports.send(target, data),
+                UaOutput::Event(UaEvent::KeepAlive { target, on }) => {
+                    self.transports.keep_alive(target, on)
+                }
+                UaOutput::Event(ev) => {
+                    self.on_ua_event(&ev, media_events);
+                    let _ = events.send(PhoneEvent::Ua(ev));
+                }
+            }
+        }
+    }
+
+    /// Starts, updates and stops calls' media as the signalling says.
+    fn on_ua_event(&mut self, ev: &UaEvent, media_events: &mpsc::UnboundedSender<MediaEvent>) {
+        match ev {
+            UaEvent::Media { call, media } => match self.media.get(call) {
+                Some(task) => task.update(media.clone()),
+                None => {
+                    let started = media::spawn(
+                        *call,
+                        media,
+                        self.rtp.clone(),
+                        &self.audio,
+                        &self.encoder,
+                        media_events.clone(),
+                    );
+                    match started {
+                        Ok(task) => {
+                            self.media.insert(*call, task);
+                        }
+                        Err(error) => {
+                            let _ = media_events.send(MediaEvent::Error { call: *call, error });
+                        }
+                    }
+                }
+            },
+            UaEvent::Call {
+                call,
+                state: CallState::Ended | CallState::Failed,
+                ..
+            } => {
+                if let Some(task) = self.media.remove(call) {
+                    task.stop();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 async fn sleep_until(wake: Option<tokio::time::Instant>) {
     match wake {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
-    }
-}
-
-fn flush(ua: &mut UserAgent, transports: &Transports, events: &mpsc::UnboundedSender<PhoneEvent>) {
-    while let Some(out) = ua.poll_output() {
-        match out {
-            UaOutput::Transmit { target, data } => transports.send(target, data),
-            UaOutput::Event(UaEvent::KeepAlive { target, on }) => transports.keep_alive(target, on),
-            UaOutput::Event(ev) => {
-                let _ = events.send(PhoneEvent::Ua(ev));
-            }
-        }
     }
 }
 

@@ -308,10 +308,11 @@ impl MediaSession {
                     rtt,
                     emodel(codec),
                 ));
-                // Size Opus in-band FEC to the loss the peer reports (RFC 7587 §3.1.3 spirit).
+                // Size Opus in-band FEC to the loss the peer reports (RFC 7587 §3.1.3): with
+                // no loss it would only take bits from the speech.
                 let loss_pct = (u32::from(b.fraction_lost) * 100 / 256) as u8;
                 self.encoder
-                    .set_fec(loss_pct > 0 || self.params.encoder.fec, loss_pct.max(1));
+                    .set_fec(self.params.encoder.fec && loss_pct > 0, loss_pct);
             }
         }
     }

@@ -22,7 +22,14 @@ impl OpusEncoder {
             .map_err(library)?;
         raw.set_bitrate(Bitrate::BitsPerSecond(clamp_bitrate(cfg.bitrate)))
             .map_err(library)?;
-        raw.set_inband_fec(cfg.fec).map_err(library)?;
+        // FEC only pays once loss is expected: until then it takes bits from the speech.
+        raw.set_inband_fec(cfg.fec && cfg.expected_loss_pct > 0)
+            .map_err(library)?;
+        raw.set_encoder_ctl_request(
+            OPUS_SET_MAX_BANDWIDTH_REQUEST,
+            max_bandwidth(cfg.max_bandwidth_hz),
+        )
+        .map_err(library)?;
         raw.set_packet_loss_perc(cfg.expected_loss_pct.min(100))
             .map_err(library)?;
         raw.set_encoder_ctl_request(OPUS_SET_DTX_REQUEST, i32::from(cfg.dtx))
@@ -73,6 +80,20 @@ impl Encoder for OpusEncoder {
         CodecKind::Opus
     }
 }
+
+/// The libopus bandwidth constant for a highest coded frequency.
+fn max_bandwidth(hz: u32) -> i32 {
+    match hz {
+        0..=4_000 => 1101,      // OPUS_BANDWIDTH_NARROWBAND
+        4_001..=6_000 => 1102,  // OPUS_BANDWIDTH_MEDIUMBAND
+        6_001..=8_000 => 1103,  // OPUS_BANDWIDTH_WIDEBAND
+        8_001..=12_000 => 1104, // OPUS_BANDWIDTH_SUPERWIDEBAND
+        _ => 1105,              // OPUS_BANDWIDTH_FULLBAND
+    }
+}
+
+/// `OPUS_SET_MAX_BANDWIDTH_REQUEST` from opus_defines.h.
+const OPUS_SET_MAX_BANDWIDTH_REQUEST: i32 = 4004;
 
 /// An Opus decoder; concealment and FEC recovery come from libopus.
 pub(super) struct OpusDecoder {

@@ -1,0 +1,188 @@
+//! The media task of a call: the RTP socket, the audio devices and a 20 ms clock around the
+//! sans-IO [`MediaSession`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use crate::audio::{AudioSink, AudioSource, NullSink, NullSource, WavSink, WavSource, DEVICE_RATE};
+use crate::media::codec::{CodecKind, EncoderConfig};
+use crate::media::session::{MediaOutput, MediaParams, MediaSession, QualityFigures, DEVICE_FRAME};
+use crate::sdp::Negotiated;
+use crate::sip::ua::CallHandle;
+
+/// Where a call's audio comes from and goes to.
+#[derive(Debug, Clone, Default)]
+pub struct AudioConfig {
+    /// Speech to send (a WAV file at any rate); silence when absent.
+    pub play: Option<PathBuf>,
+    /// Where to write what arrives (48 kHz mono WAV); discarded when absent.
+    pub record: Option<PathBuf>,
+}
+
+/// What the media task reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    Quality {
+        call: CallHandle,
+        figures: QualityFigures,
+    },
+    Dtmf {
+        call: CallHandle,
+        digit: char,
+    },
+    /// The file given with `play` has been sent completely.
+    PlayFinished {
+        call: CallHandle,
+    },
+    Error {
+        call: CallHandle,
+        error: String,
+    },
+}
+
+pub(super) enum MediaCommand {
+    Update(Negotiated),
+    Stop,
+}
+
+/// Handle on a running media task.
+pub(super) struct MediaTask {
+    commands: mpsc::UnboundedSender<MediaCommand>,
+}
+
+impl MediaTask {
+    pub(super) fn update(&self, negotiated: Negotiated) {
+        let _ = self.commands.send(MediaCommand::Update(negotiated));
+    }
+    pub(super) fn stop(&self) {
+        let _ = self.commands.send(MediaCommand::Stop);
+    }
+}
+
+/// The media parameters of a negotiated stream, or why it cannot be played.
+pub fn params_from(
+    negotiated: &Negotiated,
+    encoder: &EncoderConfig,
+) -> Result<MediaParams, String> {
+    let codec = CodecKind::from_sdp_name(&negotiated.codec.name, negotiated.codec.clock_rate)
+        .ok_or_else(|| format!("codec {} is not supported", negotiated.codec.name))?;
+    Ok(MediaParams {
+        codec,
+        payload_type: negotiated.codec.payload_type.get(),
+        remote: negotiated.remote_rtp,
+        send: negotiated.local_direction.sends(),
+        receive: negotiated.local_direction.receives(),
+        telephone_event: negotiated.telephone_event.map(|p| p.get()),
+        encoder: *encoder,
+    })
+}
+
+pub(super) fn spawn(
+    call: CallHandle,
+    negotiated: &Negotiated,
+    socket: Arc<UdpSocket>,
+    audio: &AudioConfig,
+    encoder: &EncoderConfig,
+    events: mpsc::UnboundedSender<MediaEvent>,
+) -> Result<MediaTask, String> {
+    let params = params_from(negotiated, encoder)?;
+    let session =
+        MediaSession::new(params, Instant::now(), rand::random()).map_err(|e| e.to_string())?;
+    let source: Box<dyn AudioSource> = match &audio.play {
+        Some(path) => {
+            Box::new(WavSource::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => Box::new(NullSource),
+    };
+    let sink: Box<dyn AudioSink> = match &audio.record {
+        Some(path) => Box::new(
+            WavSink::create(path, DEVICE_RATE).map_err(|e| format!("{}: {e}", path.display()))?,
+        ),
+        None => Box::new(NullSink::default()),
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(call, session, socket, source, sink, rx, events));
+    Ok(MediaTask { commands: tx })
+}
+
+async fn run(
+    call: CallHandle,
+    mut session: MediaSession,
+    socket: Arc<UdpSocket>,
+    mut source: Box<dyn AudioSource>,
+    mut sink: Box<dyn AudioSink>,
+    mut commands: mpsc::UnboundedReceiver<MediaCommand>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+) {
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut capture = vec![0i16; DEVICE_FRAME];
+    let mut playout = Vec::with_capacity(DEVICE_FRAME);
+    let mut buf = vec![0u8; 2048];
+    let mut playing = true;
+    loop {
+        let rtcp_at = session.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                if playing && !source.read_frame(&mut capture) {
+                    playing = false;
+                    let _ = events.send(MediaEvent::PlayFinished { call });
+                }
+                if !playing {
+                    capture.iter_mut().for_each(|s| *s = 0);
+                }
+                session.capture(now, &capture);
+                session.playout(now, &mut playout);
+                sink.write_frame(&playout);
+            }
+            received = socket.recv_from(&mut buf) => {
+                if let Ok((n, from)) = received {
+                    session.handle_datagram(Instant::now(), from, &buf[..n]);
+                }
+            }
+            _ = sleep_until(rtcp_at) => session.handle_timeout(Instant::now(), std::time::SystemTime::now()),
+            cmd = commands.recv() => match cmd {
+                Some(MediaCommand::Update(n)) => {
+                    session.update(n.local_direction.sends(), n.local_direction.receives(), n.remote_rtp);
+                }
+                Some(MediaCommand::Stop) | None => break,
+            },
+        }
+        while let Some(out) = session.poll_output() {
+            match out {
+                MediaOutput::Transmit { dest, data } => {
+                    // Never block the audio clock on the socket: drop what cannot go now.
+                    let _ = socket.try_send_to(&data, dest);
+                }
+                MediaOutput::Quality(figures) => {
+                    let _ = events.send(MediaEvent::Quality { call, figures });
+                }
+                MediaOutput::Dtmf(digit) => {
+                    let _ = events.send(MediaEvent::Dtmf { call, digit });
+                }
+            }
+        }
+    }
+    let _ = events.send(MediaEvent::Quality {
+        call,
+        figures: session.quality(Instant::now()),
+    });
+    if let Err(e) = sink.finish() {
+        let _ = events.send(MediaEvent::Error {
+            call,
+            error: format!("recording: {e}"),
+        });
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
