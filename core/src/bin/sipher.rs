@@ -76,6 +76,12 @@ enum Mode {
     Demo {
         #[arg(long)]
         json: bool,
+        /// Speech Alice sends (default: the bundled assets/demo-speech.wav).
+        #[arg(long, value_name = "FILE.wav")]
+        play: Option<PathBuf>,
+        /// Where Bob records what he hears (default: a file in the temp directory).
+        #[arg(long, value_name = "FILE.wav")]
+        record: Option<PathBuf>,
     },
 }
 
@@ -189,7 +195,7 @@ fn main() -> ExitCode {
                 reject,
                 answer_after,
             } => answer(common, peer, call, max_calls, reject, answer_after).await,
-            Mode::Demo { json } => demo(json).await,
+            Mode::Demo { json, play, record } => demo(json, play, record).await,
         }
     });
     match result {
@@ -377,14 +383,28 @@ async fn answer(
     Ok(())
 }
 
-/// Two phones on loopback: Alice calls Bob, Bob answers, Alice holds and resumes, Bob hangs up.
-async fn demo(json: bool) -> Result<(), String> {
+/// Two phones on loopback: Alice calls Bob and speaks, Bob answers and records, Alice holds
+/// and resumes, Bob hangs up.
+async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Result<(), String> {
+    let play = play.unwrap_or_else(|| {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../assets/demo-speech.wav"
+        ))
+    });
+    let record = record.unwrap_or_else(|| std::env::temp_dir().join("sipher-demo-bob.wav"));
     let common = Common {
         json,
         duration: None,
     };
-    let mut bob = start(PhoneConfig::default(), &common, "bob").await?;
-    let mut alice = start(PhoneConfig::default(), &common, "alice").await?;
+    let mut bob_config = PhoneConfig::default();
+    bob_config.audio.record = Some(record.clone());
+    let mut alice_config = PhoneConfig::default();
+    if play.exists() {
+        alice_config.audio.play = Some(play.clone());
+    }
+    let mut bob = start(bob_config, &common, "bob").await?;
+    let mut alice = start(alice_config, &common, "alice").await?;
     let bob_addr = bob
         .local_addr(Transport::Udp)
         .ok_or("sipher: bob has no UDP address")?;
@@ -392,16 +412,23 @@ async fn demo(json: bool) -> Result<(), String> {
     if !json {
         line("Sipher demo: two phones on loopback, no server.");
         line(&format!(
-            "alice calls bob at sip:bob@{bob_addr}; bob answers; alice holds and resumes; bob hangs up."
+            "alice calls bob at sip:bob@{bob_addr} and speaks ({}); bob answers and records; \
+             alice holds and resumes; bob hangs up.",
+            if play.exists() {
+                play.display().to_string()
+            } else {
+                "silence: no speech file".into()
+            }
         ));
     }
     let uri = Uri::parse(&format!("sip:bob@{bob_addr}")).map_err(|e| e.to_string())?;
     alice.send(Command::Call(uri));
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(20);
+    let deadline = started + Duration::from_secs(40);
     let mut schedule = Schedule::default();
     let mut seen_a: Vec<CallState> = Vec::new();
     let mut seen_b: Vec<CallState> = Vec::new();
+    let mut alice_call = None;
     let (mut a_done, mut b_done) = (false, false);
     while !(a_done && b_done) {
         tokio::select! {
@@ -412,13 +439,18 @@ async fn demo(json: bool) -> Result<(), String> {
                     PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => {
                         seen_a.push(*state);
                         match state {
-                            CallState::Connected if !seen_a.contains(&CallState::Held) => {
-                                schedule.at(Instant::now() + secs(1.0), Command::Hold(*call));
-                                schedule.at(Instant::now() + secs(2.0), Command::Resume(*call));
+                            CallState::Connected => {
+                                alice_call = Some(*call);
+                                if !play.exists() {
+                                    schedule.at(Instant::now() + secs(1.0), Command::Hold(*call));
+                                }
                             }
                             CallState::Ended | CallState::Failed => { alice.send(Command::Shutdown); }
                             _ => {}
                         }
+                    }
+                    PhoneEvent::Media(MediaEvent::PlayFinished { call }) if alice_call == Some(*call) => {
+                        schedule.at(Instant::now() + secs(0.5), Command::Hold(*call));
                     }
                     PhoneEvent::Stopped => a_done = true,
                     _ => {}
@@ -432,6 +464,11 @@ async fn demo(json: bool) -> Result<(), String> {
                         seen_b.push(*state);
                         match state {
                             CallState::Incoming => { bob.send(Command::Answer(*call)); }
+                            CallState::RemoteHold => {
+                                if let Some(a) = alice_call {
+                                    schedule.at(Instant::now() + secs(1.0), Command::Resume(a));
+                                }
+                            }
                             CallState::Resumed => {
                                 schedule.at(Instant::now() + secs(1.0), Command::Hangup(*call));
                             }
@@ -451,7 +488,7 @@ async fn demo(json: bool) -> Result<(), String> {
                 };
             }
             _ = tokio::time::sleep_until(deadline) => {
-                return Err("demo failed: it did not finish within 20 s".into());
+                return Err("demo failed: it did not finish within 40 s".into());
             }
         }
     }
@@ -471,7 +508,12 @@ async fn demo(json: bool) -> Result<(), String> {
     ];
     let ok = expected_a.iter().all(|s| seen_a.contains(s))
         && expected_b.iter().all(|s| seen_b.contains(s));
+    let heard = recording_summary(&record);
     if !json {
+        line(&format!(
+            "bob recorded what he heard to {}: {heard}",
+            record.display()
+        ));
         let verdict = if ok {
             "finished"
         } else {
@@ -489,6 +531,29 @@ async fn demo(json: bool) -> Result<(), String> {
             "demo failed: alice saw {seen_a:?}, bob saw {seen_b:?}"
         ))
     }
+}
+
+/// Length and speech level of a recording, for the demo's last words.
+fn recording_summary(path: &std::path::Path) -> String {
+    let Ok(mut reader) = hound::WavReader::open(path) else {
+        return "no recording".into();
+    };
+    let rate = reader.spec().sample_rate.max(1);
+    let samples: Vec<i16> = reader.samples::<i16>().filter_map(Result::ok).collect();
+    let secs = samples.len() as f64 / f64::from(rate);
+    let loud = samples.chunks(960).filter(|c| rms(c) > 300.0).count();
+    format!(
+        "{secs:.1} s, {:.1} s of it with sound, level {:.0} dBFS",
+        loud as f64 * 0.02,
+        20.0 * (rms(&samples).max(1.0) / 32768.0).log10()
+    )
+}
+
+fn rms(pcm: &[i16]) -> f64 {
+    if pcm.is_empty() {
+        return 0.0;
+    }
+    (pcm.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt()
 }
 
 // ---- helpers ----
