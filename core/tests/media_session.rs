@@ -53,7 +53,7 @@ fn params(codec: CodecKind, pt: u8, remote: &str) -> MediaParams {
         remote: remote.parse().unwrap(),
         send: true,
         receive: true,
-        telephone_event: None,
+        telephone_event: Some(101),
         encoder: EncoderConfig::default(),
     }
 }
@@ -67,6 +67,13 @@ fn tone(frame: usize, freq: f64) -> Vec<i16> {
         .collect()
 }
 
+/// What B got besides audio.
+#[derive(Default)]
+struct Extras {
+    digits: String,
+    a_bitrates: Vec<u32>,
+}
+
 /// Runs A -> B for `frames` 20 ms frames; returns what B played and B's final quality.
 fn run(
     codec: CodecKind,
@@ -76,6 +83,20 @@ fn run(
     seed: u64,
     frames: usize,
 ) -> (Vec<i16>, sipher::media::session::QualityFigures) {
+    let (heard, q, _) = run_with(codec, pt, loss, jitter_ms, seed, frames, None);
+    (heard, q)
+}
+
+fn run_with(
+    codec: CodecKind,
+    pt: u8,
+    loss: f64,
+    jitter_ms: f64,
+    seed: u64,
+    frames: usize,
+    dtmf: Option<&str>,
+) -> (Vec<i16>, sipher::media::session::QualityFigures, Extras) {
+    let mut extras = Extras::default();
     let t0 = Instant::now();
     let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let (a_addr, b_addr): (SocketAddr, SocketAddr) = (A.parse().unwrap(), B.parse().unwrap());
@@ -103,6 +124,11 @@ fn run(
                 a.handle_datagram(t, from, &data);
             }
         }
+        if f == 50 {
+            if let Some(d) = dtmf {
+                assert!(a.send_dtmf(d), "telephone-event was negotiated");
+            }
+        }
         a.capture(now, &tone(f, 1000.0));
         b.capture(now, &vec![0; DEVICE_FRAME]);
         b.playout(now, &mut out);
@@ -117,14 +143,19 @@ fn run(
         b.handle_timeout(now, wall + Duration::from_millis(20 * f as u64));
         for (s, from) in [(&mut a, a_addr), (&mut b, b_addr)] {
             while let Some(o) = s.poll_output() {
-                if let MediaOutput::Transmit { dest, data } = o {
-                    link.send(now, from, dest, data);
+                match o {
+                    MediaOutput::Transmit { dest, data } => link.send(now, from, dest, data),
+                    MediaOutput::Dtmf(d) if from == b_addr => extras.digits.push(d),
+                    _ => {}
                 }
             }
         }
+        if extras.a_bitrates.last() != Some(&a.bitrate()) {
+            extras.a_bitrates.push(a.bitrate());
+        }
     }
     let q = b.quality(t0 + Duration::from_millis(20 * frames as u64));
-    (heard, q)
+    (heard, q, extras)
 }
 
 /// RMS and dominant frequency (from zero crossings) of the second half of a signal.
@@ -183,4 +214,33 @@ fn opus_over_a_lossy_jittery_link_keeps_the_tone_and_counts_the_loss() {
         q.jitter
     );
     assert!(q.report.loss_fraction > 0.0, "and reported: {:?}", q.report);
+}
+
+#[test]
+fn dtmf_digits_arrive_once_each_and_in_order() {
+    let (_, _, extras) = run_with(CodecKind::Opus, 96, 0.0, 5.0, 4, 300, Some("159#*0"));
+    assert_eq!(extras.digits, "159#*0");
+}
+
+#[test]
+fn dtmf_survives_loss_of_some_packets() {
+    // Each digit goes out as several packets with three end packets: 10 % loss loses no digit.
+    let (_, _, extras) = run_with(CodecKind::Pcmu, 0, 0.10, 5.0, 5, 300, Some("2468"));
+    assert_eq!(extras.digits, "2468");
+}
+
+#[test]
+fn opus_bitrate_steps_down_when_the_peer_reports_heavy_loss() {
+    // 30 s at 12 % loss: RTCP reports (every ~5 s) drive the bitrate down from 32 kbit/s.
+    let (_, _, extras) = run_with(CodecKind::Opus, 96, 0.12, 10.0, 6, 1500, None);
+    let first = extras.a_bitrates[0];
+    let last = *extras.a_bitrates.last().unwrap();
+    assert_eq!(first, 32_000);
+    assert!(last < first, "bitrate went {:?}", extras.a_bitrates);
+}
+
+#[test]
+fn clean_link_keeps_the_full_opus_bitrate() {
+    let (_, _, extras) = run_with(CodecKind::Opus, 96, 0.0, 5.0, 7, 1500, None);
+    assert_eq!(extras.a_bitrates, vec![32_000]);
 }

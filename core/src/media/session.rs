@@ -17,8 +17,9 @@ use super::codec::{
     new_decoder, new_encoder, CodecKind, Decoder, Encoder, EncoderConfig, ResampleError, Resampler,
 };
 use super::demux::{classify, PacketKind};
+use super::dtmf::{DtmfReceiver, DtmfSender, TelephoneEvent};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
-use super::rtcp::{parse_compound, write_compound, NtpTime, ReceiverReport, RtcpPacket};
+use super::rtcp::{parse_compound, write_compound, Bye, NtpTime, ReceiverReport, RtcpPacket};
 use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
 use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
 /// The audio device rate: 48 kHz mono (kept equal to `crate::audio::DEVICE_RATE`).
@@ -101,7 +102,21 @@ pub struct MediaSession {
     out: VecDeque<MediaOutput>,
     encoded: Vec<u8>,
     pcm: Vec<i16>,
+    /// Digits waiting to be sent, and the one being sent with the media time it started at.
+    dtmf_queue: VecDeque<char>,
+    dtmf: Option<(DtmfSender, u64)>,
+    dtmf_gap_until: Option<Instant>,
+    dtmf_in: DtmfReceiver,
+    /// The bitrate we send at now (adapted to reported loss).
+    bitrate: u32,
+    clean_reports: u32,
 }
+
+/// How long each DTMF digit lasts, and the pause after it.
+const DTMF_DURATION: Duration = Duration::from_millis(120);
+const DTMF_GAP: Duration = Duration::from_millis(80);
+/// The lowest Opus bitrate loss adaptation goes down to.
+const MIN_BITRATE: u32 = 12_000;
 
 impl MediaSession {
     pub fn new(params: MediaParams, now: Instant, seed: u64) -> Result<MediaSession, MediaError> {
@@ -140,6 +155,12 @@ impl MediaSession {
             out: VecDeque::new(),
             encoded: Vec::with_capacity(1500),
             pcm: Vec::with_capacity(DEVICE_FRAME),
+            dtmf_queue: VecDeque::new(),
+            dtmf: None,
+            dtmf_gap_until: None,
+            dtmf_in: DtmfReceiver::new(),
+            bitrate: params.encoder.bitrate,
+            clean_reports: 0,
             rng,
             params,
         })
@@ -159,8 +180,85 @@ impl MediaSession {
         self.latched.unwrap_or(self.params.remote)
     }
 
+    /// Queues DTMF digits (0-9, *, #, A-D) to send as RFC 4733 telephone-events. Returns
+    /// false if the peer did not negotiate telephone-event or a digit is not a DTMF digit.
+    pub fn send_dtmf(&mut self, digits: &str) -> bool {
+        if self.params.telephone_event.is_none()
+            || !digits
+                .chars()
+                .all(|d| super::dtmf::event_for_digit(d).is_some())
+        {
+            return false;
+        }
+        self.dtmf_queue.extend(digits.chars());
+        true
+    }
+
+    /// Sends the telephone-event packets that are due.
+    fn pump_dtmf(&mut self, now: Instant) {
+        let Some(pt) = self.params.telephone_event else {
+            return;
+        };
+        if self.dtmf.is_none() && self.dtmf_gap_until.is_none_or(|t| now >= t) {
+            if let Some(digit) = self.dtmf_queue.pop_front() {
+                // RFC 4733 durations are in the event's clock (8 kHz as we offer it).
+                if let Ok(sender) = DtmfSender::new(now, digit, DTMF_DURATION, 8_000, 10) {
+                    self.dtmf = Some((sender, self.media_time));
+                }
+            }
+        }
+        let dest = self.dest();
+        let Some((sender, start)) = &mut self.dtmf else {
+            return;
+        };
+        let time = MediaTime::new(*start, self.params.codec.rtp_clock_rate());
+        while let Some(p) = sender.poll_packet(now) {
+            let payload = p.event.to_bytes().to_vec();
+            let packet = self.sender.packet(pt, p.marker, time, payload);
+            self.sender_stats.on_rtp_sent(4);
+            self.out.push_back(MediaOutput::Transmit {
+                dest,
+                data: packet.to_bytes(),
+            });
+        }
+        if sender.is_done() {
+            self.dtmf = None;
+            self.dtmf_gap_until = Some(now + DTMF_GAP);
+        }
+    }
+
+    /// The RTCP BYE that ends our stream (RFC 3550 §6.6): send it when the call ends.
+    pub fn bye(&mut self, now: Instant, reason: &str) {
+        let ssrc = self.sender.ssrc;
+        let report = self.receiver.as_mut().and_then(|r| r.report_block(now));
+        let packets = [
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc,
+                reports: report.into_iter().collect(),
+            }),
+            RtcpPacket::Bye(Bye {
+                sources: vec![ssrc],
+                reason: Some(reason.to_string()),
+            }),
+        ];
+        if let Ok(data) = write_compound(&packets) {
+            self.out.push_back(MediaOutput::Transmit {
+                dest: self.rtcp_dest(),
+                data,
+            });
+        }
+    }
+
+    /// The Opus bitrate in use now.
+    pub fn bitrate(&self) -> u32 {
+        self.bitrate
+    }
+
     /// One 20 ms frame from the microphone (48 kHz mono).
-    pub fn capture(&mut self, _now: Instant, frame: &[i16]) {
+    pub fn capture(&mut self, now: Instant, frame: &[i16]) {
+        if self.params.send && !self.params.remote.ip().is_unspecified() {
+            self.pump_dtmf(now);
+        }
         let codec = self.params.codec;
         let frame_samples = codec.frame_samples(20);
         self.pcm.clear();
@@ -252,7 +350,12 @@ impl MediaSession {
         };
         let h = &packet.header;
         if Some(h.payload_type) == self.params.telephone_event {
-            return; // DTMF reception comes with the DTMF receiver (later)
+            if let Ok(event) = TelephoneEvent::parse(&packet.payload) {
+                if let Some(d) = self.dtmf_in.handle(h.marker, h.timestamp, &event) {
+                    self.out.push_back(MediaOutput::Dtmf(d.digit));
+                }
+            }
+            return;
         }
         if h.payload_type != self.params.payload_type {
             return;
@@ -296,7 +399,8 @@ impl MediaSession {
                 RtcpPacket::ReceiverReport(rr) => rr.reports.clone(),
                 _ => Vec::new(),
             };
-            for b in blocks.iter().filter(|b| b.ssrc == self.sender.ssrc) {
+            let ours = self.sender.ssrc;
+            for b in blocks.iter().filter(|b| b.ssrc == ours) {
                 let rtt = self.sender_stats.rtt(now, b);
                 if let Some(rtt) = rtt {
                     self.last_rtt_ms = Some(rtt.as_secs_f32() * 1000.0);
@@ -313,7 +417,42 @@ impl MediaSession {
                 let loss_pct = (u32::from(b.fraction_lost) * 100 / 256) as u8;
                 self.encoder
                     .set_fec(self.params.encoder.fec && loss_pct > 0, loss_pct);
+                self.adapt_bitrate(loss_pct);
             }
+        }
+    }
+
+    /// Steps the Opus bitrate down by a quarter while the peer reports more than 3 % loss
+    /// (a congested 3G link loses packets before it delivers them late), and back up by an
+    /// eighth after three clean reports in a row. G.711 has one rate and is left alone.
+    fn adapt_bitrate(&mut self, loss_pct: u8) {
+        if self.params.codec != CodecKind::Opus {
+            return;
+        }
+        let max = self.params.encoder.bitrate;
+        let next = if loss_pct > 3 {
+            self.clean_reports = 0;
+            (self.bitrate * 3 / 4).max(MIN_BITRATE)
+        } else if loss_pct <= 1 {
+            self.clean_reports += 1;
+            if self.clean_reports >= 3 {
+                self.clean_reports = 0;
+                (self.bitrate + self.bitrate / 8).min(max)
+            } else {
+                self.bitrate
+            }
+        } else {
+            self.bitrate
+        };
+        if next != self.bitrate {
+            tracing::debug!(
+                from = self.bitrate,
+                to = next,
+                loss_pct,
+                "Opus bitrate adapted"
+            );
+            self.bitrate = next;
+            self.encoder.set_bitrate(next);
         }
     }
 
