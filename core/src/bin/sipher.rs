@@ -138,6 +138,12 @@ struct CallOptions {
     /// Resume the call SECS after it connects.
     #[arg(long, value_name = "SECS")]
     resume_at: Option<f64>,
+    /// Send these DTMF digits (0-9 * # A-D) as RFC 4733 telephone-events once connected.
+    #[arg(long, value_name = "DIGITS")]
+    dtmf: Option<String>,
+    /// When to send --dtmf, SECS after the call connects.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    dtmf_at: f64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -679,11 +685,17 @@ impl Schedule {
         if let Some(d) = common.duration {
             self.at(now + secs(d), Command::Hangup(call));
         }
+        if let Some(digits) = &opts.dtmf {
+            self.at(
+                now + secs(opts.dtmf_at),
+                Command::Dtmf(call, digits.clone()),
+            );
+        }
     }
 
     fn forget(&mut self, call: CallHandle) {
         self.0.retain(|(_, c)| {
-            !matches!(c, Command::Answer(h) | Command::Hold(h) | Command::Resume(h) | Command::Hangup(h) if *h == call)
+            !matches!(c, Command::Answer(h) | Command::Hold(h) | Command::Resume(h) | Command::Hangup(h) | Command::Dtmf(h, _) if *h == call)
         });
     }
 

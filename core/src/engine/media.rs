@@ -46,6 +46,7 @@ pub enum MediaEvent {
 
 pub(super) enum MediaCommand {
     Update(Negotiated),
+    Dtmf(String),
     Stop,
 }
 
@@ -57,6 +58,9 @@ pub(super) struct MediaTask {
 impl MediaTask {
     pub(super) fn update(&self, negotiated: Negotiated) {
         let _ = self.commands.send(MediaCommand::Update(negotiated));
+    }
+    pub(super) fn dtmf(&self, digits: String) {
+        let _ = self.commands.send(MediaCommand::Dtmf(digits));
     }
     pub(super) fn stop(&self) {
         let _ = self.commands.send(MediaCommand::Stop);
@@ -124,6 +128,7 @@ async fn run(
     let mut playout = Vec::with_capacity(DEVICE_FRAME);
     let mut buf = vec![0u8; 2048];
     let mut playing = true;
+    let mut stopping = false;
     loop {
         let rtcp_at = session.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
@@ -150,7 +155,18 @@ async fn run(
                 Some(MediaCommand::Update(n)) => {
                     session.update(n.local_direction.sends(), n.local_direction.receives(), n.remote_rtp);
                 }
-                Some(MediaCommand::Stop) | None => break,
+                Some(MediaCommand::Dtmf(digits)) => {
+                    if !session.send_dtmf(&digits) {
+                        let _ = events.send(MediaEvent::Error {
+                            call,
+                            error: format!("cannot send DTMF {digits:?}: not negotiated or not digits"),
+                        });
+                    }
+                }
+                Some(MediaCommand::Stop) | None => {
+                    session.bye(Instant::now(), "call ended");
+                    stopping = true;
+                }
             },
         }
         while let Some(out) = session.poll_output() {
@@ -166,6 +182,9 @@ async fn run(
                     let _ = events.send(MediaEvent::Dtmf { call, digit });
                 }
             }
+        }
+        if stopping {
+            break;
         }
     }
     let _ = events.send(MediaEvent::Quality {

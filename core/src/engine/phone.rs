@@ -60,6 +60,8 @@ pub enum Command {
     Hangup(CallHandle),
     Hold(CallHandle),
     Resume(CallHandle),
+    /// Send DTMF digits (RFC 4733) on a connected call.
+    Dtmf(CallHandle, String),
     /// Hang up every call, un-register, and stop once idle (bounded).
     Shutdown,
 }
@@ -272,6 +274,15 @@ async fn run(
                             shutdown_deadline = Some(tokio::time::Instant::now() + SHUTDOWN_GRACE);
                         }
                     }
+                    Some(Command::Dtmf(call, digits)) => match engine.media.get(&call) {
+                        Some(task) => task.dtmf(digits),
+                        None => {
+                            let _ = events.send(PhoneEvent::CommandFailed {
+                                command: format!("Dtmf({call}, {digits:?})"),
+                                error: "the call has no media".into(),
+                            });
+                        }
+                    },
                     Some(cmd) => apply(ua, now, cmd, &events),
                 }
             }
@@ -387,7 +398,7 @@ fn apply(
         Command::Hangup(h) => ua.hangup(now, h),
         Command::Hold(h) => ua.hold(now, h),
         Command::Resume(h) => ua.resume(now, h),
-        Command::Shutdown => Ok(()),
+        Command::Shutdown | Command::Dtmf(..) => Ok(()),
     };
     if let Err(e) = result {
         let _ = events.send(PhoneEvent::CommandFailed {
