@@ -162,6 +162,7 @@ sipp_register() {
 #   Copies linphone/linphone-<a|b>.rc to $RUNDIR/NAME/rc with proxy transport and media encryption
 #   set, starts linphonec with its own HOME, stdin from a FIFO held open on a spare fd (commands
 #   via lp_cmd), console in $RUNDIR/NAME/out and debug log in $RUNDIR/NAME/log. Lifetime capped.
+#   LP_RC_EXTRA (optional): text appended to the rc copy, e.g. "$(linphone_codec_sections PCMU)".
 linphone_start() {
   local name=$1 who=$2 tr=$3 enc=$4 secs=$5 port=5060 d=$RUNDIR/$1 fd
   shift 5
@@ -173,6 +174,7 @@ linphone_start() {
     -e "s#^reg_proxy=.*#reg_proxy=<sip:127.0.0.1:$port;transport=$tr>#" \
     -e "s#^reg_route=.*#reg_route=<sip:127.0.0.1:$port;transport=$tr;lr>#" \
     "$INTEROP_DIR/linphone/linphone-$who.rc" >"$d/rc"
+  [ -n "${LP_RC_EXTRA:-}" ] && printf '%s\n' "$LP_RC_EXTRA" >>"$d/rc"
   mkfifo "$d/in"
   exec {fd}<>"$d/in"
   LP_FD[$name]=$fd
@@ -183,6 +185,36 @@ linphone_start() {
   lp_cmd "$name" "soundcard use files"
   lp_cmd "$name" "play /usr/share/sounds/linphone/hello8000.wav"
   lp_cmd "$name" "record $d/rec.wav"
+}
+# linphone_codec_sections MIME: [audio_codec_N] rc sections with only MIME (opus, PCMU, PCMA...)
+# enabled. Every codec linphonec 5.1 knows is listed: unlisted ones come back with their defaults.
+linphone_codec_sections() {
+  local i=0 m r c
+  while read -r m r c; do
+    printf '\n[audio_codec_%d]\nmime=%s\nrate=%s\nchannels=%s\nenabled=%d\n' "$i" "$m" "$r" "$c" \
+      "$([ "$m" = "$1" ] && echo 1 || echo 0)"
+    i=$((i + 1))
+  done <<'LIST'
+opus 48000 2
+PCMU 8000 1
+PCMA 8000 1
+speex 16000 1
+speex 8000 1
+speex 32000 1
+GSM 8000 1
+G722 8000 1
+G729 8000 1
+G726-16 8000 1
+G726-24 8000 1
+G726-32 8000 1
+G726-40 8000 1
+AAL2-G726-16 8000 1
+AAL2-G726-24 8000 1
+AAL2-G726-32 8000 1
+AAL2-G726-40 8000 1
+L16 44100 2
+L16 44100 1
+LIST
 }
 # lp_cmd NAME COMMAND: one console command to linphonec NAME.
 lp_cmd() { echo "$2" >&"${LP_FD[$1]}"; }
