@@ -2,9 +2,10 @@
 # The project's test command (run from anywhere; needs scripts/install-deps.sh done once):
 #   scripts/test.sh
 # Stages: build (cargo build --locked if Cargo.lock exists), cargo test --workspace, then the
-# interop scripts in tests/interop (peers-check, sipher-interop, torture-udp) against kamailio,
-# sipp and linphonec on 127.0.0.1. Every stage runs under a time limit; each stage's output is
-# shown and kept in $TEST_RUNDIR/<stage>.log, and a summary of all stages is printed at the end.
+# interop scripts in tests/interop (peers-check, sipher-interop, torture-udp, audio) against
+# kamailio, sipp, linphonec and baresip on 127.0.0.1 (audio: speech both ways, scored with PESQ).
+# Every stage runs under a time limit; each stage's output is shown and kept in
+# $TEST_RUNDIR/<stage>.log, and a summary of all stages is printed at the end.
 # Exit status: non-zero if any stage failed.
 # Environment: SKIP_INTEROP=1 skips the interop stages; TEST_RUNDIR (default: fresh dir in /tmp).
 set -uo pipefail
@@ -74,6 +75,7 @@ else
   RUNDIR=$TEST_RUNDIR/peers stage peers-check 180 sum_interop tests/interop/peers-check.sh
   RUNDIR=$TEST_RUNDIR/sipher stage sipher-interop 600 sum_interop tests/interop/sipher-interop.sh
   RUNDIR=$TEST_RUNDIR/torture stage torture-udp 420 sum_interop tests/interop/torture-udp.sh
+  RUNDIR=$TEST_RUNDIR/audio stage audio-interop 300 sum_interop tests/interop/audio.sh
 fi
 
 echo

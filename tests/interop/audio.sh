@@ -138,6 +138,23 @@ check_codec() {
   check "$1: sipher negotiated $3" $? "media codec: ${got:-none}; $(quality_detail "$2")"
 }
 
+# check_rtcp TEST SIPHER-OUT [LINPHONEC-LOG]: RTCP goes where the SDP says. Neither side offers
+# a=rtcp-mux here, so RTCP belongs on the RTP port + 1 (RFC 3550 / RFC 5761 section 5.1.3):
+# sipher must then get the peer's reports (its quality event has an rtt_ms), and linphonec must not
+# find RTCP on its RTP port (oRTP logs such a packet as "unknown payload type 72..76"; seen: its
+# playout skips or garbles ~10 ms of audio near each one, which costs PESQ).
+check_rtcp() {
+  local ok=0 rtt n=0
+  rtt=$(json_events "$2" '.event == "quality"' | jq -r '.rtt_ms // empty' | tail -1)
+  [ -n "$rtt" ] || ok=1
+  if [ -n "${3:-}" ]; then
+    n=$(grep -cE 'unknown payload type 7[2-6]\.' "$3")
+    [ "$n" = 0 ] || ok=1
+  fi
+  check "$1: RTCP on the negotiated ports both ways (no a=rtcp-mux)" $ok \
+    "sipher rtt_ms: ${rtt:-none (no RTCP from the peer arrived)}${3:+; RTCP packets on the linphonec RTP port: $n}"
+}
+
 # Test 1: sipher 1000 -> kamailio -> linphonec 1001 (auto-answer, Opus only); speech both ways.
 test_sipher_calls_linphone_opus() {
   local T=linphone-opus rc lp=$RUNDIR/lp-opus name=call-lp-opus
@@ -159,6 +176,7 @@ test_sipher_calls_linphone_opus() {
   check_codec "$T" "$name.out" opus
   wait_for "$lp/out" 'Call [0-9]+ with .* ended' 5
   linphone_stop lp-opus
+  check_rtcp "$T" "$name.out" "$lp/log"
   score_dir "$T" "sipher -> linphonec" opus wb "$SP48" "$lp/rec.wav"
   score_dir "$T" "linphonec -> sipher" opus wb "$SPB16" "$RUNDIR/$name.wav"
 }
@@ -188,6 +206,7 @@ test_linphone_calls_sipher_pcmu() {
   check_codec "$T" "$name.out" pcmu
   wait_for "$lp/out" 'Call [0-9]+ with .* ended' 5
   linphone_stop lp-pcmu
+  check_rtcp "$T" "$name.out" "$lp/log"
   score_dir "$T" "sipher -> linphonec" pcmu nb "$SP8" "$lp/rec.wav"
   score_dir "$T" "linphonec -> sipher" pcmu nb "$SPB8" "$RUNDIR/$name.wav"
 }
@@ -222,6 +241,7 @@ test_baresip_calls_sipher_pcmu() {
   tr '\r' '\n' <"$RUNDIR/baresip-pcmu.out" | grep -q 'Call established'
   check "$T: baresip reports the call established" $? "$RUNDIR/baresip-pcmu.out"
   stop_pid "$bpid"
+  check_rtcp "$T" "$name.out"
   score_dir "$T" "baresip -> sipher" pcmu nb "$SP8" "$RUNDIR/$name.wav"
 }
 
