@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use sipher::engine::media::MediaEvent;
-use sipher::engine::{AccountSettings, Command, Phone, PhoneConfig, PhoneEvent};
+use sipher::engine::{AccountSettings, Command, NetworkKind, Phone, PhoneConfig, PhoneEvent};
 use sipher::sip::ua::{CallHandle, CallState, RegState, UaEvent};
 use sipher::sip::{Transport, Uri};
 
@@ -118,9 +118,19 @@ struct PeerOptions {
     /// Write what arrives to this WAV file (48 kHz mono).
     #[arg(long, value_name = "FILE.wav")]
     record: Option<PathBuf>,
-    /// Offer/accept only this codec (opus, pcmu, pcma); default: opus, pcmu, pcma.
+    /// Offer/accept only this codec (opus, pcmu, pcma); default: opus, pcmu, pcma, or the
+    /// account's list for the network.
     #[arg(long, value_enum)]
     codec: Option<CodecArg>,
+    /// The network the phone is on (picks the account's codec list and Opus bitrate).
+    #[arg(long, value_enum, default_value = "wifi")]
+    network: NetworkArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum NetworkArg {
+    Wifi,
+    Mobile,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -578,6 +588,10 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
     };
     config.tls.ca_file = peer.ca_file.clone();
     config.tls.accept_any_certificate = peer.insecure_tls;
+    config.network = match peer.network {
+        NetworkArg::Wifi => NetworkKind::Wifi,
+        NetworkArg::Mobile => NetworkKind::Mobile,
+    };
     config.audio.play = peer.play.clone();
     config.audio.record = peer.record.clone();
     if let Some(codec) = peer.codec {

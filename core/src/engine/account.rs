@@ -48,6 +48,77 @@ pub struct AccountSettings {
     /// Local SIP port (0 = any).
     #[serde(default)]
     pub local_port: Option<u16>,
+    /// Codecs in preference order on Wi-Fi and on mobile data (CSipSimple keeps one list per
+    /// network type): names `opus`, `pcmu`, `pcma`.
+    #[serde(default)]
+    pub codecs: CodecLists,
+}
+
+/// The network the phone is on now: it chooses the codec list and the Opus bitrate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkKind {
+    #[default]
+    Wifi,
+    Mobile,
+}
+
+/// Per-network codec lists and Opus bitrates.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodecLists {
+    pub wifi: Vec<String>,
+    pub mobile: Vec<String>,
+    pub opus_bitrate_wifi: u32,
+    pub opus_bitrate_mobile: u32,
+}
+
+impl Default for CodecLists {
+    /// Wideband Opus first everywhere; on mobile data a lower Opus rate (3G uplinks are
+    /// narrow) and PCMU as the fallback.
+    fn default() -> CodecLists {
+        CodecLists {
+            wifi: vec!["opus".into(), "pcmu".into(), "pcma".into()],
+            mobile: vec!["opus".into(), "pcmu".into()],
+            opus_bitrate_wifi: 32_000,
+            opus_bitrate_mobile: 20_000,
+        }
+    }
+}
+
+impl CodecLists {
+    /// The SDP codecs (in order) and the Opus bitrate for a network. Unknown names are an error
+    /// so that a typo does not silently drop a codec.
+    pub fn for_network(
+        &self,
+        network: NetworkKind,
+    ) -> Result<(Vec<crate::sdp::Codec>, u32), AccountError> {
+        let (names, bitrate) = match network {
+            NetworkKind::Wifi => (&self.wifi, self.opus_bitrate_wifi),
+            NetworkKind::Mobile => (&self.mobile, self.opus_bitrate_mobile),
+        };
+        let mut codecs = Vec::new();
+        for name in names {
+            let codec = match name.to_ascii_lowercase().as_str() {
+                "opus" => crate::sdp::PayloadType::new(96).map(crate::sdp::Codec::opus),
+                "pcmu" => Some(crate::sdp::Codec::pcmu()),
+                "pcma" => Some(crate::sdp::Codec::pcma()),
+                _ => None,
+            };
+            codecs.push(codec.ok_or_else(|| {
+                AccountError::Invalid(format!("unknown codec {name:?} (known: opus, pcmu, pcma)"))
+            })?);
+        }
+        if codecs.is_empty() {
+            return Err(AccountError::Invalid("a codec list is empty".into()));
+        }
+        if !(6_000..=510_000).contains(&bitrate) {
+            return Err(AccountError::Invalid(format!(
+                "Opus bitrate {bitrate} out of 6000..510000"
+            )));
+        }
+        Ok((codecs, bitrate))
+    }
 }
 
 /// A transport name as users write it.
@@ -129,6 +200,8 @@ impl AccountSettings {
         if let Some(p) = &self.outbound_proxy {
             Uri::parse(p).map_err(|e| AccountError::Invalid(format!("outbound_proxy: {e}")))?;
         }
+        self.codecs.for_network(NetworkKind::Wifi)?;
+        self.codecs.for_network(NetworkKind::Mobile)?;
         Ok(())
     }
 

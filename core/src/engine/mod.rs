@@ -15,7 +15,7 @@ pub mod phone;
 pub mod tls;
 pub mod transport;
 
-pub use account::{AccountError, AccountSettings};
+pub use account::{AccountError, AccountSettings, CodecLists, NetworkKind};
 pub use dns::{resolve, DnsError, DnsResolver};
 pub use phone::{Command, Phone, PhoneConfig, PhoneError, PhoneEvent};
 pub use tls::{TlsError, TlsSettings};

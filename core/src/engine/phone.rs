@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::account::{AccountError, AccountSettings};
+use super::account::{AccountError, AccountSettings, NetworkKind};
 use super::media::{self, AudioConfig, MediaEvent, MediaTask};
 use super::tls::TlsSettings;
 use super::transport::{TransportConfig, TransportError, TransportEvent, Transports};
@@ -31,6 +31,8 @@ pub struct PhoneConfig {
     /// Where calls' audio comes from and goes to.
     pub audio: AudioConfig,
     pub encoder: EncoderConfig,
+    /// The network the phone is on: with an account, it picks the account's codec list.
+    pub network: NetworkKind,
     pub keepalive: Duration,
 }
 
@@ -44,6 +46,7 @@ impl Default for PhoneConfig {
             media: MediaConfig::default(),
             audio: AudioConfig::default(),
             encoder: EncoderConfig::default(),
+            network: NetworkKind::default(),
             keepalive: Duration::from_secs(30),
         }
     }
@@ -162,6 +165,12 @@ impl Phone {
                 source,
             })?;
         let mut media = config.media.clone();
+        let mut encoder = config.encoder;
+        if let Some(a) = &config.account {
+            let (codecs, bitrate) = a.codecs.for_network(config.network)?;
+            media.codecs = codecs;
+            encoder.bitrate = bitrate;
+        }
         media.rtp_address = rtp.local_addr().map_err(|source| TransportError::Bind {
             transport: Transport::Udp,
             addr: SocketAddr::new(bind_ip, 0),
@@ -192,7 +201,7 @@ impl Phone {
             rtp: Arc::new(rtp),
             media: HashMap::new(),
             audio: config.audio.clone(),
-            encoder: config.encoder,
+            encoder,
         };
         tokio::spawn(run(engine, tevents, cmd_rx, ev_tx));
         Ok(Phone {
