@@ -50,6 +50,7 @@ fn media_path(codec: CodecKind, pt: u8, frames: usize) -> Duration {
         codec,
         payload_type: pt,
         remote: remote.parse().expect("literal address"),
+        remote_rtcp: None,
         send: true,
         receive: true,
         telephone_event: Some(101),
@@ -73,12 +74,12 @@ fn media_path(codec: CodecKind, pt: u8, frames: usize) -> Duration {
         let mut to_b = Vec::new();
         let mut to_a = Vec::new();
         while let Some(o) = a.poll_output() {
-            if let MediaOutput::Transmit { data, .. } = o {
+            if let MediaOutput::Transmit { data, .. } | MediaOutput::TransmitRtcp { data, .. } = o {
                 to_b.push(data);
             }
         }
         while let Some(o) = b.poll_output() {
-            if let MediaOutput::Transmit { data, .. } = o {
+            if let MediaOutput::Transmit { data, .. } | MediaOutput::TransmitRtcp { data, .. } = o {
                 to_a.push(data);
             }
         }

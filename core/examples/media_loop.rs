@@ -21,6 +21,7 @@ fn main() {
         codec,
         payload_type: pt,
         remote: remote.parse().unwrap(),
+        remote_rtcp: None,
         send: true,
         receive: true,
         telephone_event: None,
@@ -49,7 +50,7 @@ fn main() {
         }
         a.capture(now, &frame);
         while let Some(o) = a.poll_output() {
-            if let MediaOutput::Transmit { data, .. } = o {
+            if let MediaOutput::Transmit { data, .. } | MediaOutput::TransmitRtcp { data, .. } = o {
                 b.handle_datagram(
                     now + Duration::from_millis(1),
                     "127.0.0.1:1".parse().unwrap(),

@@ -51,6 +51,7 @@ fn params(codec: CodecKind, pt: u8, remote: &str) -> MediaParams {
         codec,
         payload_type: pt,
         remote: remote.parse().unwrap(),
+        remote_rtcp: None,
         send: true,
         receive: true,
         telephone_event: Some(101),
@@ -118,7 +119,7 @@ fn run_with(
         // Deliver everything due by now.
         while link.queue.peek().is_some_and(|Reverse((t, ..))| *t <= now) {
             let Reverse((t, _, from, to, data)) = link.queue.pop().unwrap();
-            if to == b_addr {
+            if to.port() == b_addr.port() || to.port() == b_addr.port() + 1 {
                 b.handle_datagram(t, from, &data);
             } else {
                 a.handle_datagram(t, from, &data);
@@ -144,7 +145,8 @@ fn run_with(
         for (s, from) in [(&mut a, a_addr), (&mut b, b_addr)] {
             while let Some(o) = s.poll_output() {
                 match o {
-                    MediaOutput::Transmit { dest, data } => link.send(now, from, dest, data),
+                    MediaOutput::Transmit { dest, data }
+                    | MediaOutput::TransmitRtcp { dest, data } => link.send(now, from, dest, data),
                     MediaOutput::Dtmf(d) if from == b_addr => extras.digits.push(d),
                     _ => {}
                 }

@@ -78,6 +78,7 @@ pub fn params_from(
         codec,
         payload_type: negotiated.codec.payload_type.get(),
         remote: negotiated.remote_rtp,
+        remote_rtcp: negotiated.remote_rtcp,
         send: negotiated.local_direction.sends(),
         receive: negotiated.local_direction.receives(),
         telephone_event: negotiated.telephone_event.map(|p| p.get()),
@@ -89,6 +90,7 @@ pub(super) fn spawn(
     call: CallHandle,
     negotiated: &Negotiated,
     socket: Arc<UdpSocket>,
+    rtcp_socket: Arc<UdpSocket>,
     audio: &AudioConfig,
     encoder: &EncoderConfig,
     events: mpsc::UnboundedSender<MediaEvent>,
@@ -109,7 +111,16 @@ pub(super) fn spawn(
         None => Box::new(NullSink::default()),
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(call, session, socket, source, sink, rx, events));
+    tokio::spawn(run(
+        call,
+        session,
+        socket,
+        rtcp_socket,
+        source,
+        sink,
+        rx,
+        events,
+    ));
     Ok(MediaTask { commands: tx })
 }
 
@@ -117,6 +128,7 @@ async fn run(
     call: CallHandle,
     mut session: MediaSession,
     socket: Arc<UdpSocket>,
+    rtcp_socket: Arc<UdpSocket>,
     mut source: Box<dyn AudioSource>,
     mut sink: Box<dyn AudioSink>,
     mut commands: mpsc::UnboundedReceiver<MediaCommand>,
@@ -127,6 +139,7 @@ async fn run(
     let mut capture = vec![0i16; DEVICE_FRAME];
     let mut playout = Vec::with_capacity(DEVICE_FRAME);
     let mut buf = vec![0u8; 2048];
+    let mut rtcp_buf = vec![0u8; 2048];
     let mut playing = true;
     let mut stopping = false;
     loop {
@@ -150,10 +163,20 @@ async fn run(
                     session.handle_datagram(Instant::now(), from, &buf[..n]);
                 }
             }
+            received = rtcp_socket.recv_from(&mut rtcp_buf) => {
+                if let Ok((n, from)) = received {
+                    session.handle_datagram(Instant::now(), from, &rtcp_buf[..n]);
+                }
+            }
             _ = sleep_until(rtcp_at) => session.handle_timeout(Instant::now(), std::time::SystemTime::now()),
             cmd = commands.recv() => match cmd {
                 Some(MediaCommand::Update(n)) => {
-                    session.update(n.local_direction.sends(), n.local_direction.receives(), n.remote_rtp);
+                    session.update(
+                        n.local_direction.sends(),
+                        n.local_direction.receives(),
+                        n.remote_rtp,
+                        n.remote_rtcp,
+                    );
                 }
                 Some(MediaCommand::Dtmf(digits)) => {
                     if !session.send_dtmf(&digits) {
@@ -174,6 +197,9 @@ async fn run(
                 MediaOutput::Transmit { dest, data } => {
                     // Never block the audio clock on the socket: drop what cannot go now.
                     let _ = socket.try_send_to(&data, dest);
+                }
+                MediaOutput::TransmitRtcp { dest, data } => {
+                    let _ = rtcp_socket.try_send_to(&data, dest);
                 }
                 MediaOutput::Quality(figures) => {
                     let _ = events.send(MediaEvent::Quality { call, figures });

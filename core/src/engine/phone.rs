@@ -156,8 +156,8 @@ impl Phone {
                 local.push((t, addr));
             }
         }
-        // Reserve the RTP port we announce in SDP (the voice path will use this socket).
-        let rtp = tokio::net::UdpSocket::bind(SocketAddr::new(bind_ip, 0))
+        // Reserve the RTP/RTCP port pair we announce in SDP (RTP even, RTCP the next port).
+        let (rtp, rtcp) = bind_rtp_pair(bind_ip)
             .await
             .map_err(|source| TransportError::Bind {
                 transport: Transport::Udp,
@@ -199,6 +199,7 @@ impl Phone {
             ua,
             transports,
             rtp: Arc::new(rtp),
+            rtcp: Arc::new(rtcp),
             media: HashMap::new(),
             audio: config.audio.clone(),
             encoder,
@@ -230,6 +231,7 @@ struct Engine {
     transports: Transports,
     /// The RTP port announced in SDP (one media stream at a time for now).
     rtp: Arc<tokio::net::UdpSocket>,
+    rtcp: Arc<tokio::net::UdpSocket>,
     media: HashMap<CallHandle, MediaTask>,
     audio: AudioConfig,
     encoder: EncoderConfig,
@@ -348,6 +350,7 @@ impl Engine {
                         *call,
                         media,
                         self.rtp.clone(),
+                        self.rtcp.clone(),
                         &self.audio,
                         &self.encoder,
                         media_events.clone(),
@@ -374,6 +377,25 @@ impl Engine {
             _ => {}
         }
     }
+}
+
+/// Binds an even RTP port and the RTCP port after it (RFC 3550 §11), trying a bounded number
+/// of random pairs.
+async fn bind_rtp_pair(
+    ip: IpAddr,
+) -> std::io::Result<(tokio::net::UdpSocket, tokio::net::UdpSocket)> {
+    let mut last_error = None;
+    for _ in 0..32 {
+        let port = 2 * (10_000 + rand::random::<u16>() % 20_000);
+        match tokio::net::UdpSocket::bind(SocketAddr::new(ip, port)).await {
+            Ok(rtp) => match tokio::net::UdpSocket::bind(SocketAddr::new(ip, port + 1)).await {
+                Ok(rtcp) => return Ok((rtp, rtcp)),
+                Err(e) => last_error = Some(e),
+            },
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no free RTP port pair")))
 }
 
 async fn sleep_until(wake: Option<tokio::time::Instant>) {

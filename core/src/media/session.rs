@@ -35,6 +35,8 @@ pub struct MediaParams {
     pub payload_type: u8,
     /// Where to send RTP (until symmetric RTP latches to where packets really come from).
     pub remote: SocketAddr,
+    /// Where to send RTCP: the peer's `a=rtcp`, else its RTP port + 1 (RFC 3550 §11).
+    pub remote_rtcp: Option<SocketAddr>,
     pub send: bool,
     pub receive: bool,
     pub telephone_event: Option<u8>,
@@ -44,7 +46,14 @@ pub struct MediaParams {
 /// Something the engine must do or show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaOutput {
+    /// An RTP packet, sent from the RTP socket.
     Transmit {
+        dest: SocketAddr,
+        data: Vec<u8>,
+    },
+    /// An RTCP packet, sent from the RTCP socket (RTP port + 1: we do not multiplex, RFC 5761
+    /// is not negotiated).
+    TransmitRtcp {
         dest: SocketAddr,
         data: Vec<u8>,
     },
@@ -98,6 +107,8 @@ pub struct MediaSession {
     rtcp: RtcpScheduler,
     /// Symmetric RTP (NAT): where the peer's packets come from, once they do.
     latched: Option<SocketAddr>,
+    /// The same for RTCP.
+    rtcp_latched: Option<SocketAddr>,
     last_rtt_ms: Option<f32>,
     out: VecDeque<MediaOutput>,
     encoded: Vec<u8>,
@@ -151,6 +162,7 @@ impl MediaSession {
             peer_report: None,
             rtcp,
             latched: None,
+            rtcp_latched: None,
             last_rtt_ms: None,
             out: VecDeque::new(),
             encoded: Vec::with_capacity(1500),
@@ -167,13 +179,21 @@ impl MediaSession {
     }
 
     /// The peer changed its offer/answer (hold, new address): keep the stream, update the rest.
-    pub fn update(&mut self, send: bool, receive: bool, remote: SocketAddr) {
+    pub fn update(
+        &mut self,
+        send: bool,
+        receive: bool,
+        remote: SocketAddr,
+        remote_rtcp: Option<SocketAddr>,
+    ) {
         if remote != self.params.remote {
             self.latched = None;
+            self.rtcp_latched = None;
         }
         self.params.send = send;
         self.params.receive = receive;
         self.params.remote = remote;
+        self.params.remote_rtcp = remote_rtcp;
     }
 
     fn dest(&self) -> SocketAddr {
@@ -242,7 +262,7 @@ impl MediaSession {
             }),
         ];
         if let Ok(data) = write_compound(&packets) {
-            self.out.push_back(MediaOutput::Transmit {
+            self.out.push_back(MediaOutput::TransmitRtcp {
                 dest: self.rtcp_dest(),
                 data,
             });
@@ -339,7 +359,10 @@ impl MediaSession {
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
         match classify(data) {
             PacketKind::Rtp => self.on_rtp(now, from, data),
-            PacketKind::Rtcp => self.on_rtcp(now, data),
+            PacketKind::Rtcp => {
+                self.rtcp_latched = Some(from);
+                self.on_rtcp(now, data)
+            }
             _ => {}
         }
     }
@@ -483,7 +506,7 @@ impl MediaSession {
             })
         };
         if let Ok(data) = write_compound(&[packet]) {
-            self.out.push_back(MediaOutput::Transmit {
+            self.out.push_back(MediaOutput::TransmitRtcp {
                 dest: self.rtcp_dest(),
                 data,
             });
@@ -492,8 +515,13 @@ impl MediaSession {
     }
 
     fn rtcp_dest(&self) -> SocketAddr {
-        // RTCP multiplexed on the RTP port (RFC 5761) where packets really come from.
-        self.dest()
+        // Symmetric RTCP where the peer's reports come from; else what its SDP says.
+        self.rtcp_latched.unwrap_or_else(|| {
+            self.params.remote_rtcp.unwrap_or_else(|| {
+                let rtp = self.params.remote;
+                SocketAddr::new(rtp.ip(), rtp.port().wrapping_add(1))
+            })
+        })
     }
 
     /// What we hear (our reception statistics), with the RTT from the peer's reports.
