@@ -39,8 +39,8 @@ def replace(md, name, body):
 
 
 def probe_table(res):
-    rows = ['| profile | probes sent | replies | round-trip loss | RTT p5 | RTT median | RTT p95 '
-            '| emulator: one-way packets seen / dropped (%) / reordered |',
+    rows = ['| profile | probes sent (interval) | replies | round-trip loss | RTT p5 | RTT median '
+            '| RTT p95 | emulator: one-way packets seen / dropped (%) / reordered |',
             '|---|---|---|---|---|---|---|---|']
     for p in PROFILES:
         r = load(os.path.join(res, f'probe-{p}.json'))
@@ -50,7 +50,7 @@ def probe_table(res):
         e = r.get('netem') or {}
         emu = (f"{e['seen']} / {e['lost']} ({100 * e['lost'] / max(e['seen'], 1):.1f} %) / "
                f"{e['reordered']}") if e.get('seen') else 'no emulator (no impairment)'
-        rows.append(f"| {p} | {r['sent']} | {r['received']} | {r['loss_pct']} % | {r['rtt_p5']} ms "
+        rows.append(f"| {p} | {r['sent']} ({1000 * r.get('interval_s', 0.02):.0f} ms) | {r['received']} | {r['loss_pct']} % | {r['rtt_p5']} ms "
                     f"| {r['rtt_median']} ms | {r['rtt_p95']} ms | {emu} |")
     return '\n'.join(rows) + '\n'
 
@@ -60,8 +60,13 @@ def mos_cell(r):
         return 'not run'
     s = r.get('score') or {}
     if s.get('mos') is None:
-        return 'n/a: ' + str(s.get('error', 'no score'))[:80].replace('|', '/')
-    return f"**{s['mos']:.2f}** ({s['offset_ms']:.0f} ms)"
+        return 'no score: ' + str(s.get('error', '?'))[:90].replace('|', '/')
+    # Under ~0.2 the correlation peak is noise (e.g. a saturated link): no offset to speak of.
+    off = f"{s['offset_ms']:.0f} ms" if s.get('corr', 0) >= 0.2 else 'offset n/a'
+    runs = r.get('runs')
+    spread = (' runs ' + '/'.join(f'{m:.2f}' if m is not None else '-' for m in runs)
+              if runs and len(runs) > 1 else '')
+    return f"**{s['mos']:.2f}** ({off}){spread}"
 
 
 def voice_table(res):

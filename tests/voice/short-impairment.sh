@@ -12,6 +12,7 @@ BENCH=$(cd "$HERE/../../scripts/bench" && pwd)
 export NS=${NS:-sipher-voiceci}
 export BENCH_OUT=${BENCH_OUT:-$(mktemp -d /tmp/sipher-voice.XXXXXX)}
 export SPEECH=short
+mkdir -p "$BENCH_OUT"
 PASSED=0
 FAILED=0
 CASES=("clean 3.5" "3g-typical 2.5")
