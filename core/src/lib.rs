@@ -3,3 +3,4 @@ pub mod engine;
 pub mod media;
 pub mod sdp;
 pub mod sip;
+pub mod srtp;
