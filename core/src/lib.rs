@@ -4,3 +4,4 @@ pub mod media;
 pub mod sdp;
 pub mod sip;
 pub mod srtp;
+pub mod zrtp;
