@@ -67,6 +67,8 @@ if ! python3 -c 'import numpy, pesq, netfilterqueue' 2>/dev/null; then
   echo "install-deps: pip installing numpy, pesq, NetfilterQueue"
   python3 -m pip install -q numpy==1.26.4
   python3 -m pip install -q pesq==0.0.4 NetfilterQueue==1.1.0
+  # libsrtp2 for the SRTP cross-check (core/tests/srtp_libsrtp.rs).
+  python3 -m pip install -q pylibsrtp==1.0.0
 fi
 for tool in kamailio sipp linphonec baresip openssl sox espeak-ng tcpdump tshark ss python3 jq iptables; do
   command -v "$tool" >/dev/null 2>&1 || { echo "install-deps: $tool missing after install" >&2; exit 1; }

@@ -93,6 +93,8 @@ fn twofish_128_and_256_key_setup_known_answers() {
 
 use twofish::Twofish;
 
+type Protect = Box<dyn FnMut(&[u8]) -> Vec<u8>>;
+
 fn rtp(seq: u16, ssrc: u32, payload_len: usize) -> Vec<u8> {
     let mut p = vec![0x80, 0x00];
     p.extend_from_slice(&seq.to_be_bytes());
@@ -120,7 +122,7 @@ fn generic_cm_with_aes_matches_webrtc_srtp() {
         )
         .unwrap();
         let mut webrtc = SrtpSession::new(profile, &keys, &keys).unwrap();
-        let mut ours: Box<dyn FnMut(&[u8]) -> Vec<u8>> = if profile.key_len() == 16 {
+        let mut ours: Protect = if profile.key_len() == 16 {
             let mut c = CmContext::<Aes128>::new(&keys).unwrap();
             Box::new(move |p| c.protect_rtp(p).unwrap())
         } else {
