@@ -9,7 +9,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use crate::audio::{AudioSink, AudioSource, NullSink, NullSource, WavSink, WavSource, DEVICE_RATE};
-use crate::media::codec::{CodecKind, EncoderConfig};
+use crate::media::codec::{CodecKind, EncoderConfig, OpusFmtp};
 use crate::media::session::{MediaOutput, MediaParams, MediaSession, QualityFigures, DEVICE_FRAME};
 use crate::sdp::Negotiated;
 use crate::sip::ua::CallHandle;
@@ -74,6 +74,16 @@ pub fn params_from(
 ) -> Result<MediaParams, String> {
     let codec = CodecKind::from_sdp_name(&negotiated.codec.name, negotiated.codec.clock_rate)
         .ok_or_else(|| format!("codec {} is not supported", negotiated.codec.name))?;
+    // RFC 7587: the peer's fmtp says what its decoder takes (FEC, DTX, bitrate cap). The frame
+    // stays 20 ms: the jitter buffer plays one packet per 20 ms frame.
+    let mut encoder = *encoder;
+    if codec == CodecKind::Opus {
+        let fmtp = OpusFmtp::parse(negotiated.codec.fmtp.as_deref().unwrap_or(""));
+        encoder = EncoderConfig {
+            frame_ms: 20,
+            ..fmtp.encoder_config(&encoder)
+        };
+    }
     Ok(MediaParams {
         codec,
         payload_type: negotiated.codec.payload_type.get(),
@@ -82,7 +92,7 @@ pub fn params_from(
         send: negotiated.local_direction.sends(),
         receive: negotiated.local_direction.receives(),
         telephone_event: negotiated.telephone_event.map(|p| p.get()),
-        encoder: *encoder,
+        encoder,
     })
 }
 
@@ -229,5 +239,49 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdp::{Codec, Direction, PayloadType};
+
+    fn negotiated(codec: Codec) -> Negotiated {
+        Negotiated {
+            remote_rtp: "127.0.0.1:4000".parse().unwrap(),
+            remote_rtcp: None,
+            codec: codec.clone(),
+            codecs: vec![codec],
+            ptime: Some(20),
+            local_direction: Direction::SendRecv,
+            remote_direction: Direction::SendRecv,
+            telephone_event: PayloadType::new(101),
+            proto: "RTP/AVP".into(),
+        }
+    }
+
+    #[test]
+    fn the_peers_opus_fmtp_shapes_our_encoder() {
+        let pt = PayloadType::new(96).unwrap();
+        let codec =
+            Codec::opus(pt).with_fmtp("maxaveragebitrate=16000;useinbandfec=0;usedtx=1;ptime=40");
+        let p = params_from(&negotiated(codec), &EncoderConfig::default()).unwrap();
+        assert_eq!(p.encoder.bitrate, 16_000, "capped by maxaveragebitrate");
+        assert!(!p.encoder.fec, "the peer cannot use FEC");
+        assert!(p.encoder.dtx, "the peer asked for DTX");
+        assert_eq!(
+            p.encoder.frame_ms, 20,
+            "frames stay 20 ms for the jitter buffer"
+        );
+        let plain = params_from(&negotiated(Codec::opus(pt)), &EncoderConfig::default()).unwrap();
+        assert!(plain.encoder.fec && plain.encoder.bitrate == 32_000 && !plain.encoder.dtx);
+    }
+
+    #[test]
+    fn an_unknown_codec_is_refused_with_its_name() {
+        let codec = Codec::new(PayloadType::new(97).unwrap(), "speex", 16000, 1);
+        let err = params_from(&negotiated(codec), &EncoderConfig::default()).unwrap_err();
+        assert!(err.contains("speex"), "{err}");
     }
 }
