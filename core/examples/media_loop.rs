@@ -32,6 +32,7 @@ fn main() {
                 .unwrap_or(EncoderConfig::default().bitrate),
             ..EncoderConfig::default()
         },
+        require_srtp: false,
     };
     let t0 = Instant::now();
     let mut a = MediaSession::new(params("127.0.0.1:2"), t0, 1).unwrap();

@@ -56,6 +56,7 @@ fn params(codec: CodecKind, pt: u8, remote: &str) -> MediaParams {
         receive: true,
         telephone_event: Some(101),
         encoder: EncoderConfig::default(),
+        require_srtp: false,
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use sipher::engine::media::MediaEvent;
 use sipher::engine::{AccountSettings, Command, NetworkKind, Phone, PhoneConfig, PhoneEvent};
-use sipher::sip::ua::{CallHandle, CallState, RegState, UaEvent};
+use sipher::sip::ua::{CallHandle, CallState, MediaEncryption, RegState, UaEvent};
 use sipher::sip::{Transport, Uri};
 
 #[derive(Parser)]
@@ -125,6 +125,19 @@ struct PeerOptions {
     /// The network the phone is on (picks the account's codec list and Opus bitrate).
     #[arg(long, value_enum, default_value = "wifi")]
     network: NetworkArg,
+    /// Media encryption: none, srtp (mandatory: no call without it) or srtp-optional.
+    #[arg(long, value_enum)]
+    media_encryption: Option<EncryptionArg>,
+    /// Allow SDES keys over UDP/TCP signalling (insecure: the keys travel in clear).
+    #[arg(long)]
+    allow_insecure_sdes: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncryptionArg {
+    None,
+    Srtp,
+    SrtpOptional,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -592,6 +605,18 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
         NetworkArg::Wifi => NetworkKind::Wifi,
         NetworkArg::Mobile => NetworkKind::Mobile,
     };
+    if let Some(e) = peer.media_encryption {
+        config.encryption = match e {
+            EncryptionArg::None => MediaEncryption::None,
+            EncryptionArg::Srtp => MediaEncryption::SrtpMandatory,
+            EncryptionArg::SrtpOptional => MediaEncryption::SrtpOptional,
+        };
+        // The command line wins over the account file.
+        if let Some(a) = config.account.as_mut() {
+            a.media_encryption = None;
+        }
+    }
+    config.allow_insecure_sdes = peer.allow_insecure_sdes;
     config.audio.play = peer.play.clone();
     config.audio.record = peer.record.clone();
     if let Some(codec) = peer.codec {
@@ -811,10 +836,16 @@ fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
             "event": "call", "call": call.0, "state": state.as_str(), "status": status, "reason": reason,
             "peer": peer, "by": by.map(|b| b.as_str())
         }),
-        PhoneEvent::Ua(UaEvent::Media { call, media }) => json!({
+        PhoneEvent::Ua(UaEvent::Media { call, media, srtp }) => json!({
             "event": "media", "call": call.0, "codec": media.codec.name, "clock_rate": media.codec.clock_rate,
             "payload_type": media.codec.payload_type.get(), "remote_rtp": media.remote_rtp.to_string(),
-            "direction": media.local_direction.as_str()
+            "direction": media.local_direction.as_str(),
+            "srtp": srtp.as_ref().and_then(|k| k.profile.sdes_name())
+        }),
+        PhoneEvent::Ua(UaEvent::Security { call, info }) => json!({
+            "event": "security", "call": call.0, "mode": info.mode, "suite": info.suite,
+            "tls_first_hop": info.tls_first_hop, "insecure": info.insecure, "reason": info.reason,
+            "badge": info.badge, "signalling_badge": info.signalling_badge
         }),
         PhoneEvent::Ua(UaEvent::Malformed { source, reason }) => json!({
             "event": "malformed", "source": source.to_string(), "reason": reason
@@ -888,7 +919,7 @@ fn human_event(ev: &PhoneEvent) -> Option<String> {
             }
             s
         }
-        PhoneEvent::Ua(UaEvent::Media { call, media }) => format!(
+        PhoneEvent::Ua(UaEvent::Media { call, media, .. }) => format!(
             "call {call}: media {}/{} to {} ({})",
             media.codec.name,
             media.codec.clock_rate,
@@ -898,8 +929,21 @@ fn human_event(ev: &PhoneEvent) -> Option<String> {
         PhoneEvent::Ua(UaEvent::Malformed { source, reason }) => {
             format!("malformed message from {source}: {reason}")
         }
-        PhoneEvent::CommandFailed { command, error } => format!("{command}: {error}"),
+        PhoneEvent::CommandFailed { error, .. } => format!("error: {error}"),
         PhoneEvent::Warning(message) => format!("WARNING: {message}"),
+        PhoneEvent::Ua(UaEvent::Security { call, info }) => {
+            let mut t = format!("call {call}: security: {}", info.badge);
+            if let Some(suite) = &info.suite {
+                t += &format!(" ({suite})");
+            }
+            if let Some(sig) = &info.signalling_badge {
+                t += &format!("; {sig}");
+            }
+            if let (true, Some(why)) = (info.insecure, &info.reason) {
+                t += &format!("; INSECURE: {why}");
+            }
+            t
+        }
         PhoneEvent::Media(MediaEvent::Quality { call, figures }) => format!(
             "call {call}: quality MOS {:.1}, loss {:.1} %, jitter {:.0} ms, buffer {:.0} ms",
             figures.report.mos,

@@ -52,6 +52,34 @@ pub struct AccountSettings {
     /// network type): names `opus`, `pcmu`, `pcma`.
     #[serde(default)]
     pub codecs: CodecLists,
+    /// `none`, `srtp` (mandatory) or `srtp-optional`.
+    #[serde(default)]
+    pub media_encryption: Option<EncryptionName>,
+    /// Allow SDES keys over signalling that is not TLS (the call is then reported insecure).
+    #[serde(default)]
+    pub allow_insecure_sdes: bool,
+}
+
+/// A media encryption policy as users write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum EncryptionName {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "srtp")]
+    Srtp,
+    #[serde(rename = "srtp-optional")]
+    SrtpOptional,
+}
+
+impl From<EncryptionName> for crate::sip::ua::MediaEncryption {
+    fn from(e: EncryptionName) -> Self {
+        use crate::sip::ua::MediaEncryption as M;
+        match e {
+            EncryptionName::None => M::None,
+            EncryptionName::Srtp => M::SrtpMandatory,
+            EncryptionName::SrtpOptional => M::SrtpOptional,
+        }
+    }
 }
 
 /// The network the phone is on now: it chooses the codec list and the Opus bitrate.

@@ -12,7 +12,8 @@ use crate::audio::{AudioSink, AudioSource, NullSink, NullSource, WavSink, WavSou
 use crate::media::codec::{CodecKind, EncoderConfig, OpusFmtp};
 use crate::media::session::{MediaOutput, MediaParams, MediaSession, QualityFigures, DEVICE_FRAME};
 use crate::sdp::Negotiated;
-use crate::sip::ua::CallHandle;
+use crate::sip::ua::{CallHandle, SrtpKeys};
+use crate::srtp::SrtpSession;
 
 /// Where a call's audio comes from and goes to.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +72,7 @@ impl MediaTask {
 pub fn params_from(
     negotiated: &Negotiated,
     encoder: &EncoderConfig,
+    require_srtp: bool,
 ) -> Result<MediaParams, String> {
     let codec = CodecKind::from_sdp_name(&negotiated.codec.name, negotiated.codec.clock_rate)
         .ok_or_else(|| format!("codec {} is not supported", negotiated.codec.name))?;
@@ -93,6 +95,7 @@ pub fn params_from(
         receive: negotiated.local_direction.receives(),
         telephone_event: negotiated.telephone_event.map(|p| p.get()),
         encoder,
+        require_srtp,
     })
 }
 
@@ -101,13 +104,22 @@ pub(super) fn spawn(
     negotiated: &Negotiated,
     socket: Arc<UdpSocket>,
     rtcp_socket: Arc<UdpSocket>,
+    srtp: Option<&SrtpKeys>,
+    require_srtp: bool,
     audio: &AudioConfig,
     encoder: &EncoderConfig,
     events: mpsc::UnboundedSender<MediaEvent>,
 ) -> Result<MediaTask, String> {
-    let params = params_from(negotiated, encoder)?;
-    let session =
+    let params = params_from(negotiated, encoder, require_srtp)?;
+    let mut session =
         MediaSession::new(params, Instant::now(), rand::random()).map_err(|e| e.to_string())?;
+    if let Some(keys) = srtp {
+        let ctx = SrtpSession::new(keys.profile, &keys.local, &keys.remote)
+            .map_err(|e| format!("SRTP: {e}"))?;
+        session.set_srtp(ctx);
+    } else if require_srtp {
+        return Err("the call requires SRTP but no keys were negotiated: no media is sent".into());
+    }
     let source: Box<dyn AudioSource> = match &audio.play {
         Some(path) => {
             Box::new(WavSource::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
@@ -266,7 +278,7 @@ mod tests {
         let pt = PayloadType::new(96).unwrap();
         let codec =
             Codec::opus(pt).with_fmtp("maxaveragebitrate=16000;useinbandfec=0;usedtx=1;ptime=40");
-        let p = params_from(&negotiated(codec), &EncoderConfig::default()).unwrap();
+        let p = params_from(&negotiated(codec), &EncoderConfig::default(), false).unwrap();
         assert_eq!(p.encoder.bitrate, 16_000, "capped by maxaveragebitrate");
         assert!(!p.encoder.fec, "the peer cannot use FEC");
         assert!(p.encoder.dtx, "the peer asked for DTX");
@@ -274,14 +286,19 @@ mod tests {
             p.encoder.frame_ms, 20,
             "frames stay 20 ms for the jitter buffer"
         );
-        let plain = params_from(&negotiated(Codec::opus(pt)), &EncoderConfig::default()).unwrap();
+        let plain = params_from(
+            &negotiated(Codec::opus(pt)),
+            &EncoderConfig::default(),
+            false,
+        )
+        .unwrap();
         assert!(plain.encoder.fec && plain.encoder.bitrate == 32_000 && !plain.encoder.dtx);
     }
 
     #[test]
     fn an_unknown_codec_is_refused_with_its_name() {
         let codec = Codec::new(PayloadType::new(97).unwrap(), "speex", 16000, 1);
-        let err = params_from(&negotiated(codec), &EncoderConfig::default()).unwrap_err();
+        let err = params_from(&negotiated(codec), &EncoderConfig::default(), false).unwrap_err();
         assert!(err.contains("speex"), "{err}");
     }
 }

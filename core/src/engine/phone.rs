@@ -14,7 +14,8 @@ use super::tls::TlsSettings;
 use super::transport::{TransportConfig, TransportError, TransportEvent, Transports};
 use crate::media::codec::EncoderConfig;
 use crate::sip::ua::{
-    CallHandle, CallState, MediaConfig, UaConfig, UaError, UaEvent, UaOutput, UserAgent,
+    CallHandle, CallState, MediaConfig, MediaEncryption, UaConfig, UaError, UaEvent, UaOutput,
+    UserAgent,
 };
 use crate::sip::{Transport, Uri};
 
@@ -33,6 +34,9 @@ pub struct PhoneConfig {
     pub encoder: EncoderConfig,
     /// The network the phone is on: with an account, it picks the account's codec list.
     pub network: NetworkKind,
+    /// Media encryption policy (an account's own setting wins).
+    pub encryption: MediaEncryption,
+    pub allow_insecure_sdes: bool,
     pub keepalive: Duration,
 }
 
@@ -47,6 +51,8 @@ impl Default for PhoneConfig {
             audio: AudioConfig::default(),
             encoder: EncoderConfig::default(),
             network: NetworkKind::default(),
+            encryption: MediaEncryption::default(),
+            allow_insecure_sdes: false,
             keepalive: Duration::from_secs(30),
         }
     }
@@ -150,6 +156,7 @@ impl Phone {
             keepalive_interval: config.keepalive,
         };
         let (transports, tevents) = Transports::bind(tconfig).await?;
+        let tls_unverified = transports.is_insecure() && transport == Transport::Tls;
         let mut local = Vec::new();
         for t in [Transport::Udp, Transport::Tcp, Transport::Tls] {
             if let Some(addr) = transports.local_addr(t) {
@@ -181,6 +188,17 @@ impl Phone {
             media,
             keepalive: Some(config.keepalive),
             transport,
+            encryption: config
+                .account
+                .as_ref()
+                .and_then(|a| a.media_encryption)
+                .map_or(config.encryption, Into::into),
+            tls_unverified,
+            allow_insecure_sdes: config.allow_insecure_sdes
+                || config
+                    .account
+                    .as_ref()
+                    .is_some_and(|a| a.allow_insecure_sdes),
             ..UaConfig::default()
         };
         let mut ua = UserAgent::new(ua_config, rand::random());
@@ -194,6 +212,13 @@ impl Phone {
                 transport: *t,
                 addr: *addr,
             });
+        }
+        if tls_unverified {
+            let _ = ev_tx.send(PhoneEvent::Warning(
+                "INSECURE: TLS server certificates are not verified (accept_any_certificate); \
+                 anyone on the path can pretend to be the server"
+                    .into(),
+            ));
         }
         let engine = Engine {
             ua,
@@ -343,7 +368,7 @@ impl Engine {
     /// Starts, updates and stops calls' media as the signalling says.
     fn on_ua_event(&mut self, ev: &UaEvent, media_events: &mpsc::UnboundedSender<MediaEvent>) {
         match ev {
-            UaEvent::Media { call, media } => match self.media.get(call) {
+            UaEvent::Media { call, media, srtp } => match self.media.get(call) {
                 Some(task) => task.update(media.clone()),
                 None => {
                     let started = media::spawn(
@@ -351,6 +376,8 @@ impl Engine {
                         media,
                         self.rtp.clone(),
                         self.rtcp.clone(),
+                        srtp.as_ref(),
+                        self.ua.config().encryption == MediaEncryption::SrtpMandatory,
                         &self.audio,
                         &self.encoder,
                         media_events.clone(),

@@ -22,6 +22,7 @@ use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 use super::rtcp::{parse_compound, write_compound, Bye, NtpTime, ReceiverReport, RtcpPacket};
 use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
 use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
+use crate::srtp::SrtpSession;
 /// The audio device rate: 48 kHz mono (kept equal to `crate::audio::DEVICE_RATE`).
 pub const DEVICE_RATE: u32 = 48_000;
 
@@ -41,6 +42,9 @@ pub struct MediaParams {
     pub receive: bool,
     pub telephone_event: Option<u8>,
     pub encoder: EncoderConfig,
+    /// Never send or accept clear RTP/RTCP (the account requires encryption): without an
+    /// SRTP context the session stays silent.
+    pub require_srtp: bool,
 }
 
 /// Something the engine must do or show.
@@ -81,6 +85,15 @@ pub enum MediaError {
     Resample(#[from] ResampleError),
 }
 
+/// Counters of SRTP failures, for diagnostics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SrtpCounters {
+    /// Packets dropped because they failed authentication or replay checks.
+    pub rejected: u64,
+    /// Clear packets dropped because the call requires SRTP.
+    pub clear_dropped: u64,
+}
+
 pub struct MediaSession {
     params: MediaParams,
     rng: StdRng,
@@ -113,6 +126,9 @@ pub struct MediaSession {
     out: VecDeque<MediaOutput>,
     encoded: Vec<u8>,
     pcm: Vec<i16>,
+    /// SRTP protection, when the call is encrypted.
+    srtp: Option<SrtpSession>,
+    srtp_counters: SrtpCounters,
     /// Digits waiting to be sent, and the one being sent with the media time it started at.
     dtmf_queue: VecDeque<char>,
     dtmf: Option<(DtmfSender, u64)>,
@@ -167,6 +183,8 @@ impl MediaSession {
             out: VecDeque::new(),
             encoded: Vec::with_capacity(1500),
             pcm: Vec::with_capacity(DEVICE_FRAME),
+            srtp: None,
+            srtp_counters: SrtpCounters::default(),
             dtmf_queue: VecDeque::new(),
             dtmf: None,
             dtmf_gap_until: None,
@@ -228,22 +246,20 @@ impl MediaSession {
             }
         }
         let dest = self.dest();
-        let Some((sender, start)) = &mut self.dtmf else {
+        let Some((mut sender, start)) = self.dtmf.take() else {
             return;
         };
-        let time = MediaTime::new(*start, self.params.codec.rtp_clock_rate());
+        let time = MediaTime::new(start, self.params.codec.rtp_clock_rate());
         while let Some(p) = sender.poll_packet(now) {
             let payload = p.event.to_bytes().to_vec();
             let packet = self.sender.packet(pt, p.marker, time, payload);
             self.sender_stats.on_rtp_sent(4);
-            self.out.push_back(MediaOutput::Transmit {
-                dest,
-                data: packet.to_bytes(),
-            });
+            self.send_rtp(dest, packet.to_bytes());
         }
         if sender.is_done() {
-            self.dtmf = None;
             self.dtmf_gap_until = Some(now + DTMF_GAP);
+        } else {
+            self.dtmf = Some((sender, start));
         }
     }
 
@@ -262,10 +278,38 @@ impl MediaSession {
             }),
         ];
         if let Ok(data) = write_compound(&packets) {
-            self.out.push_back(MediaOutput::TransmitRtcp {
-                dest: self.rtcp_dest(),
-                data,
-            });
+            self.send_rtcp(self.rtcp_dest(), data);
+        }
+    }
+
+    /// Encrypts the media from now on (SDES or ZRTP keys).
+    pub fn set_srtp(&mut self, srtp: SrtpSession) {
+        self.srtp = Some(srtp);
+    }
+
+    pub fn srtp_counters(&self) -> SrtpCounters {
+        self.srtp_counters
+    }
+
+    fn send_rtp(&mut self, dest: SocketAddr, data: Vec<u8>) {
+        match &mut self.srtp {
+            Some(srtp) => match srtp.protect_rtp(&data) {
+                Ok(data) => self.out.push_back(MediaOutput::Transmit { dest, data }),
+                Err(e) => tracing::warn!(error = %e, "SRTP protect failed; packet dropped"),
+            },
+            None if self.params.require_srtp => {}
+            None => self.out.push_back(MediaOutput::Transmit { dest, data }),
+        }
+    }
+
+    fn send_rtcp(&mut self, dest: SocketAddr, data: Vec<u8>) {
+        match &mut self.srtp {
+            Some(srtp) => match srtp.protect_rtcp(&data) {
+                Ok(data) => self.out.push_back(MediaOutput::TransmitRtcp { dest, data }),
+                Err(e) => tracing::warn!(error = %e, "SRTCP protect failed; packet dropped"),
+            },
+            None if self.params.require_srtp => {}
+            None => self.out.push_back(MediaOutput::TransmitRtcp { dest, data }),
         }
     }
 
@@ -307,10 +351,7 @@ impl MediaSession {
                 self.sender
                     .packet(self.params.payload_type, false, time, self.encoded.clone());
             self.sender_stats.on_rtp_sent(self.encoded.len());
-            self.out.push_back(MediaOutput::Transmit {
-                dest: self.dest(),
-                data: packet.to_bytes(),
-            });
+            self.send_rtp(self.dest(), packet.to_bytes());
         }
     }
 
@@ -357,7 +398,37 @@ impl MediaSession {
 
     /// A datagram that arrived on the RTP port.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
-        match classify(data) {
+        let kind = classify(data);
+        let clear;
+        let data = match (&mut self.srtp, kind) {
+            (Some(srtp), PacketKind::Rtp) => match srtp.unprotect_rtp(data) {
+                Ok(d) => {
+                    clear = d;
+                    &clear[..]
+                }
+                Err(_) => {
+                    self.srtp_counters.rejected += 1;
+                    return;
+                }
+            },
+            (Some(srtp), PacketKind::Rtcp) => match srtp.unprotect_rtcp(data) {
+                Ok(d) => {
+                    clear = d;
+                    &clear[..]
+                }
+                Err(_) => {
+                    self.srtp_counters.rejected += 1;
+                    return;
+                }
+            },
+            (None, PacketKind::Rtp | PacketKind::Rtcp) if self.params.require_srtp => {
+                // Nothing received in the clear is played on an encrypted call.
+                self.srtp_counters.clear_dropped += 1;
+                return;
+            }
+            _ => data,
+        };
+        match kind {
             PacketKind::Rtp => self.on_rtp(now, from, data),
             PacketKind::Rtcp => {
                 self.rtcp_latched = Some(from);
@@ -506,10 +577,7 @@ impl MediaSession {
             })
         };
         if let Ok(data) = write_compound(&[packet]) {
-            self.out.push_back(MediaOutput::TransmitRtcp {
-                dest: self.rtcp_dest(),
-                data,
-            });
+            self.send_rtcp(self.rtcp_dest(), data);
         }
         self.out.push_back(MediaOutput::Quality(self.quality(now)));
     }

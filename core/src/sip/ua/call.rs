@@ -7,6 +7,7 @@ use rand::Rng;
 
 use super::dialog::Dialog;
 use super::media::{NegotiatedMedia, SdpSession};
+use super::security::SecurityInfo;
 use super::util::{add_to_tag, random_token};
 use super::{Owner, UaError, UaEvent, UserAgent};
 use crate::sip::auth::{select_challenge, ChallengeVerdict, DigestClient};
@@ -122,6 +123,8 @@ pub(super) struct Call {
     ended_at: Option<Instant>,
     /// We hung up after our 2xx but before its ACK: the BYE waits for the ACK (§15).
     bye_after_ack: bool,
+    /// What we last told the user about the call's protection.
+    security: Option<SecurityInfo>,
 }
 
 const MAX_AUTH_ROUNDS: u32 = 3;
@@ -168,7 +171,15 @@ impl Call {
             route_set: Vec::new(),
             transport,
         };
-        let sdp = SdpSession::new(&mut ua.rng, ua.config.media.clone());
+        let sdp = SdpSession::new(
+            &mut ua.rng,
+            ua.config.media.clone(),
+            ua.config.encryption,
+            transport == Transport::Tls || ua.config.allow_insecure_sdes,
+        );
+        if let Some(why) = sdp.offer_refusal() {
+            return Err(UaError::InsecureSdes(why));
+        }
         let mut call = Call {
             handle,
             direction: Direction::Outgoing,
@@ -192,6 +203,7 @@ impl Call {
             local_hold: false,
             remote_hold: false,
             ended_at: None,
+            security: None,
             bye_after_ack: false,
         };
         call.send_initial_invite(ua, now)?;
@@ -228,7 +240,12 @@ impl Call {
             .into_iter()
             .map(|na| na.uri)
             .collect();
-        let sdp = SdpSession::new(&mut ua.rng, ua.config.media.clone());
+        let sdp = SdpSession::new(
+            &mut ua.rng,
+            ua.config.media.clone(),
+            ua.config.encryption,
+            source.transport == Transport::Tls || ua.config.allow_insecure_sdes,
+        );
         // Check the offer now so an unusable one is refused before the phone rings.
         if !invite.body.is_empty() {
             if let Err(why) = sdp.check_offer(&invite.body) {
@@ -276,6 +293,7 @@ impl Call {
             local_hold: false,
             remote_hold: false,
             ended_at: None,
+            security: None,
             bye_after_ack: false,
         };
         let ringing = call.response_to_invite(ua, StatusCode::RINGING, false);
@@ -361,10 +379,7 @@ impl Call {
         self.confirmed = true;
         self.invite_key = None;
         if let Some(media) = media {
-            ua.emit(UaEvent::Media {
-                call: self.handle,
-                media,
-            });
+            self.emit_media(ua, media);
         }
         Ok(())
     }
@@ -531,10 +546,7 @@ impl Call {
         if !ack.body.is_empty() {
             // Offer in our 2xx, answer in the ACK.
             match self.sdp.process_answer(&ack.body) {
-                Ok(media) => ua.emit(UaEvent::Media {
-                    call: self.handle,
-                    media,
-                }),
+                Ok(media) => self.emit_media(ua, media),
                 Err(why) => tracing::warn!(%why, "unusable SDP answer in ACK"),
             }
         }
@@ -660,10 +672,7 @@ impl Call {
                 return;
             }
             match self.sdp.process_answer(&resp.body) {
-                Ok(media) => ua.emit(UaEvent::Media {
-                    call: self.handle,
-                    media,
-                }),
+                Ok(media) => self.emit_media(ua, media),
                 Err(why) => {
                     tracing::warn!(%why, "unusable SDP answer; hanging up");
                     self.send_bye(ua, now);
@@ -892,10 +901,7 @@ impl Call {
             }
             self.send_ack(ua, now, cseq);
             match self.sdp.process_answer(&resp.body) {
-                Ok(media) => ua.emit(UaEvent::Media {
-                    call: self.handle,
-                    media,
-                }),
+                Ok(media) => self.emit_media(ua, media),
                 Err(why) => tracing::warn!(%why, "unusable SDP answer to re-INVITE"),
             }
             if self.is_over() {
@@ -1004,10 +1010,7 @@ impl Call {
         self.send_2xx(ua, now, ok);
         if let Some(media) = media {
             let remote_holds = media.remote_holds();
-            ua.emit(UaEvent::Media {
-                call: self.handle,
-                media,
-            });
+            self.emit_media(ua, media);
             if remote_holds && !self.remote_hold {
                 self.remote_hold = true;
                 self.set_state(ua, CallState::RemoteHold);
@@ -1056,6 +1059,25 @@ impl Call {
             }
         }
         r
+    }
+
+    /// Reports negotiated media (with its SRTP keys) and, when it changed, the call's security.
+    fn emit_media(&mut self, ua: &mut UserAgent, media: NegotiatedMedia) {
+        let srtp = self.sdp.srtp().cloned();
+        let tls = self.dialog.transport == Transport::Tls;
+        let info = SecurityInfo::new(srtp.as_ref(), tls, ua.config.tls_unverified);
+        ua.emit(UaEvent::Media {
+            call: self.handle,
+            media,
+            srtp,
+        });
+        if self.security.as_ref() != Some(&info) {
+            self.security = Some(info.clone());
+            ua.emit(UaEvent::Security {
+                call: self.handle,
+                info,
+            });
+        }
     }
 
     fn set_state(&mut self, ua: &mut UserAgent, state: CallState) {

@@ -3,11 +3,26 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use rand::RngCore;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 
+use super::security::{MediaEncryption, SrtpKeys};
 use crate::sdp::{
-    create_answer, create_offer, process_answer, reoffer, Direction, SdpError, SessionDescription,
+    create_answer, create_offer, process_answer, reoffer, Attribute, Direction, SdpError,
+    SessionDescription,
 };
+use crate::srtp::sdes::{self, CryptoAttribute};
+use crate::srtp::SrtpProfile;
+
+/// The SDES suites we offer, strongest first (RFC 4568, 6188, 7714).
+const SDES_PROFILES: [SrtpProfile; 6] = [
+    SrtpProfile::AeadAes256Gcm,
+    SrtpProfile::AeadAes128Gcm,
+    SrtpProfile::Aes256CmHmacSha1_80,
+    SrtpProfile::Aes128CmHmacSha1_80,
+    SrtpProfile::Aes256CmHmacSha1_32,
+    SrtpProfile::Aes128CmHmacSha1_32,
+];
 
 pub use crate::sdp::MediaConfig;
 /// What a call negotiated: remote RTP address, codec, directions.
@@ -41,10 +56,22 @@ pub(super) struct SdpSession {
     local: Option<SessionDescription>,
     /// The offer awaiting an answer.
     pending_offer: Option<SessionDescription>,
+    encryption: MediaEncryption,
+    /// Whether SDES keys may go into this call's signalling (TLS first hop, or the insecure
+    /// override).
+    sdes_allowed: bool,
+    rng: StdRng,
+    /// The SRTP keys in force, once negotiated.
+    srtp: Option<SrtpKeys>,
 }
 
 impl SdpSession {
-    pub(super) fn new(rng: &mut impl RngCore, config: MediaConfig) -> SdpSession {
+    pub(super) fn new(
+        rng: &mut impl RngCore,
+        config: MediaConfig,
+        encryption: MediaEncryption,
+        sdes_allowed: bool,
+    ) -> SdpSession {
         // NTP-style ids: any value that fits in 63 bits keeps naive parsers happy.
         let session_id = rng.next_u64() >> 1;
         SdpSession {
@@ -53,12 +80,31 @@ impl SdpSession {
             version: 0,
             local: None,
             pending_offer: None,
+            encryption,
+            sdes_allowed,
+            rng: StdRng::seed_from_u64(rng.next_u64()),
+            srtp: None,
         }
+    }
+
+    /// The SRTP keys negotiated so far.
+    pub(super) fn srtp(&self) -> Option<&SrtpKeys> {
+        self.srtp.as_ref()
+    }
+
+    /// Whether our offers can be made at all: SRTP is mandatory but SDES may not be used here.
+    pub(super) fn offer_refusal(&self) -> Option<String> {
+        (self.encryption == MediaEncryption::SrtpMandatory && !self.sdes_allowed).then(|| {
+            "SRTP is mandatory but the signalling is not TLS: SDES would send the media keys in \
+             clear (use TLS, or allow insecure SDES for this account)"
+                .to_string()
+        })
     }
 
     /// Whether an offer is readable and shares a codec with us.
     pub(super) fn check_offer(&self, offer: &[u8]) -> Result<(), String> {
         let offer = SessionDescription::parse(offer).map_err(|e| e.to_string())?;
+        self.answer_crypto_plan(&offer)?;
         let config = self.config_for(self.config.rtp_address.ip(), false);
         create_answer(
             &offer,
@@ -82,8 +128,16 @@ impl SdpSession {
             Some(prev) => reoffer(prev, direction),
             None => {
                 self.version = 1;
-                let config = self.config_for(local_ip, hold);
-                create_offer(&config, self.session_id, self.version, local_ip)
+                let mut config = self.config_for(local_ip, hold);
+                let srtp = self.encryption.wants_srtp() && self.sdes_allowed;
+                let savp = srtp && self.encryption == MediaEncryption::SrtpMandatory;
+                config.profiles = vec![if savp { "RTP/SAVP" } else { "RTP/AVP" }.to_string()];
+                let mut sd = create_offer(&config, self.session_id, self.version, local_ip);
+                if srtp {
+                    let lines = sdes::create_offer(&SDES_PROFILES, &mut self.rng);
+                    add_crypto(&mut sd, lines.iter());
+                }
+                sd
             }
         };
         self.version = sd.origin.session_version;
@@ -105,10 +159,17 @@ impl SdpSession {
         hold: bool,
     ) -> Result<(Vec<u8>, NegotiatedMedia), String> {
         let offer = SessionDescription::parse(offer).map_err(|e| e.to_string())?;
+        let use_srtp = self.answer_crypto_plan(&offer)?;
         let config = self.config_for(local_ip, hold);
         self.version += 1;
         match create_answer(&offer, &config, self.session_id, self.version, local_ip) {
-            Ok((sd, negotiated)) => {
+            Ok((mut sd, negotiated)) => {
+                if use_srtp {
+                    let line = self.answer_crypto(&offer)?;
+                    add_crypto(&mut sd, std::iter::once(&line));
+                } else {
+                    self.srtp = None;
+                }
                 self.local = Some(sd.clone());
                 Ok((sd.to_bytes(), negotiated))
             }
@@ -124,15 +185,144 @@ impl SdpSession {
             .take()
             .ok_or("an answer without an offer")?;
         let answer = SessionDescription::parse(answer).map_err(|e| e.to_string())?;
-        process_answer(&offer, &answer).map_err(|e| e.to_string())
+        let negotiated = process_answer(&offer, &answer).map_err(|e| e.to_string())?;
+        let offered = crypto_lines(&offer);
+        if offered.is_empty() {
+            self.srtp = None;
+            return Ok(negotiated);
+        }
+        match crypto_lines(&answer).first() {
+            Some(line) => {
+                let offered: Vec<CryptoAttribute> = offered
+                    .iter()
+                    .filter_map(|l| CryptoAttribute::parse(l).ok())
+                    .collect();
+                let answer = CryptoAttribute::parse(line).map_err(|e| e.to_string())?;
+                let agreed = sdes::process_answer(&offered, &answer).map_err(|e| e.to_string())?;
+                self.srtp = Some(SrtpKeys {
+                    profile: agreed.profile,
+                    local: agreed.local,
+                    remote: agreed.remote,
+                });
+            }
+            None if self.encryption == MediaEncryption::SrtpMandatory => {
+                return Err("the peer answered without SRTP keys".into());
+            }
+            None => self.srtp = None,
+        }
+        Ok(negotiated)
+    }
+
+    /// Decides, without side effects, whether our answer to `offer` uses SRTP, or why we
+    /// must refuse it.
+    fn answer_crypto_plan(&self, offer: &SessionDescription) -> Result<bool, String> {
+        let savp = audio(offer).is_some_and(|m| m.proto.eq_ignore_ascii_case("RTP/SAVP"));
+        let has_crypto = !crypto_lines(offer).is_empty();
+        let mandatory = self.encryption == MediaEncryption::SrtpMandatory;
+        if !self.encryption.wants_srtp() {
+            return if savp {
+                Err("the peer requires SRTP and this account does not encrypt media".into())
+            } else {
+                Ok(false)
+            };
+        }
+        if !self.sdes_allowed && (has_crypto || mandatory) {
+            return if mandatory || savp {
+                Err(
+                    "SDES keys offered over signalling that is not TLS: refused, they would \
+                     travel in clear"
+                        .into(),
+                )
+            } else {
+                Ok(false)
+            };
+        }
+        if !has_crypto {
+            return if mandatory || savp {
+                Err("the peer offers no SRTP and this account requires it".into())
+            } else {
+                Ok(false)
+            };
+        }
+        Ok(true)
+    }
+
+    /// Our a=crypto answer line: the first offered suite we support, with our key. In a
+    /// re-offer of the same keys we keep ours, so the media keys do not change mid-call.
+    fn answer_crypto(&mut self, offer: &SessionDescription) -> Result<CryptoAttribute, String> {
+        let lines = crypto_lines(offer);
+        if let Some(keys) = &self.srtp {
+            for line in &lines {
+                if let Ok(attr) = CryptoAttribute::parse(line) {
+                    if attr.keys.concatenated() == keys.remote.concatenated() {
+                        return Ok(CryptoAttribute {
+                            tag: attr.tag,
+                            keys: keys.local.clone(),
+                            lifetime: None,
+                            mki: None,
+                            session_params: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        let agreed = sdes::answer_offer_lines(lines.iter().map(String::as_str), &mut self.rng)
+            .map_err(|e| e.to_string())?;
+        let line = agreed.answer.clone();
+        self.srtp = Some(SrtpKeys {
+            profile: agreed.profile,
+            local: agreed.local,
+            remote: agreed.remote,
+        });
+        Ok(line)
     }
 
     fn config_for(&self, local_ip: IpAddr, hold: bool) -> MediaConfig {
         let mut config = self.config.clone();
+        config.profiles = if self.encryption.wants_srtp() && self.sdes_allowed {
+            vec!["RTP/AVP".into(), "RTP/SAVP".into()]
+        } else {
+            vec!["RTP/AVP".into()]
+        };
         config.rtp_address = SocketAddr::new(local_ip, config.rtp_address.port());
         if hold {
             config.direction = Direction::SendOnly;
         }
         config
+    }
+}
+
+/// The first live audio stream of a description.
+fn audio(sd: &SessionDescription) -> Option<&crate::sdp::MediaDescription> {
+    sd.media
+        .iter()
+        .find(|m| m.kind.eq_ignore_ascii_case("audio") && m.port != 0)
+}
+
+/// The a=crypto values of the audio stream.
+fn crypto_lines(sd: &SessionDescription) -> Vec<String> {
+    audio(sd)
+        .map(|m| m.attribute_values("crypto").map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Adds a=crypto lines to the audio stream.
+fn add_crypto<'a>(sd: &mut SessionDescription, lines: impl Iterator<Item = &'a CryptoAttribute>) {
+    let Some(m) = sd
+        .media
+        .iter_mut()
+        .find(|m| m.kind.eq_ignore_ascii_case("audio") && m.port != 0)
+    else {
+        return;
+    };
+    m.attributes
+        .retain(|a| !a.name.eq_ignore_ascii_case("crypto"));
+    for line in lines {
+        let text = line.to_string();
+        let value = text.strip_prefix("a=crypto:").unwrap_or(&text).to_string();
+        m.attributes.push(Attribute {
+            name: "crypto".into(),
+            value: Some(value),
+        });
     }
 }

@@ -25,6 +25,7 @@ mod call;
 mod dialog;
 mod media;
 mod registration;
+mod security;
 mod util;
 
 use std::collections::{HashMap, VecDeque};
@@ -39,6 +40,7 @@ pub use self::call::{CallHandle, CallState, Party};
 pub use self::media::MediaConfig;
 use self::registration::Registration;
 pub use self::registration::{Account, RegState};
+pub use self::security::{MediaEncryption, SecurityInfo, SrtpKeys};
 use self::util::*;
 use super::message::*;
 use super::parse::{parse_message, ParseErrorKind};
@@ -65,6 +67,14 @@ pub struct UaConfig {
     /// Transport for peer-to-peer requests whose URI names none (with an account, the
     /// account's server decides).
     pub transport: Transport,
+    /// Media encryption policy.
+    pub encryption: MediaEncryption,
+    /// Allow SDES (keys in the SDP) over signalling that is not TLS; the call is then reported
+    /// insecure.
+    pub allow_insecure_sdes: bool,
+    /// TLS server certificates are not verified (testing mode): TLS then proves nothing, and
+    /// calls say so.
+    pub tls_unverified: bool,
 }
 
 impl Default for UaConfig {
@@ -78,6 +88,9 @@ impl Default for UaConfig {
             keepalive: Some(Duration::from_secs(30)),
             max_calls: 4,
             transport: Transport::Udp,
+            encryption: MediaEncryption::None,
+            allow_insecure_sdes: false,
+            tls_unverified: false,
         }
     }
 }
@@ -111,6 +124,13 @@ pub enum UaEvent {
     Media {
         call: CallHandle,
         media: media::NegotiatedMedia,
+        /// The SRTP keys when the media is encrypted.
+        srtp: Option<SrtpKeys>,
+    },
+    /// How the call is protected now (sent when it changes).
+    Security {
+        call: CallHandle,
+        info: SecurityInfo,
     },
     /// Start or stop keepalives on the flow to the registrar.
     KeepAlive { target: Target, on: bool },
@@ -134,6 +154,8 @@ pub enum UaError {
     NoLocalAddress(Transport),
     #[error("too many calls")]
     TooManyCalls,
+    #[error("{0}")]
+    InsecureSdes(String),
 }
 
 /// A SIP user agent.
