@@ -180,32 +180,8 @@ impl Call {
         if let Some(why) = sdp.offer_refusal() {
             return Err(UaError::InsecureSdes(why));
         }
-        let mut call = Call {
-            handle,
-            direction: Direction::Outgoing,
-            state: CallState::Calling,
-            dialog,
-            confirmed: false,
-            peer: uri.to_string(),
-            invite_key: None,
-            invite: None,
-            invite_cseq: 0,
-            provisional_seen: false,
-            cancel_wanted: false,
-            target,
-            auth: None,
-            auth_rounds: 0,
-            sdp,
-            reinvite: None,
-            pending_ack: None,
-            last_ack: None,
-            glare_retry: None,
-            local_hold: false,
-            remote_hold: false,
-            ended_at: None,
-            security: None,
-            bye_after_ack: false,
-        };
+        let peer = uri.to_string();
+        let mut call = Call::fresh(handle, Direction::Outgoing, dialog, peer, target, sdp);
         call.send_initial_invite(ua, now)?;
         call.emit(ua, CallState::Calling, None, None, None);
         Ok(call)
@@ -270,19 +246,45 @@ impl Call {
             route_set,
             transport: source.transport,
         };
+        let peer = from.uri.to_string();
         let call = Call {
-            handle,
-            direction: Direction::Incoming,
-            state: CallState::Incoming,
-            dialog,
-            confirmed: false,
-            peer: from.uri.to_string(),
             invite_key: Some(key),
             invite: Some(invite),
             invite_cseq: cseq.seq,
             provisional_seen: true,
+            ..Call::fresh(handle, Direction::Incoming, dialog, peer, source, sdp)
+        };
+        let ringing = call.response_to_invite(ua, StatusCode::RINGING, false);
+        ua.respond(now, ringing);
+        call.emit(ua, CallState::Incoming, None, None, None);
+        Ok(call)
+    }
+
+    /// A call in its first state; `outgoing`/`incoming` fill in what they know more.
+    fn fresh(
+        handle: CallHandle,
+        direction: Direction,
+        dialog: Dialog,
+        peer: String,
+        target: Target,
+        sdp: SdpSession,
+    ) -> Call {
+        Call {
+            handle,
+            direction,
+            state: match direction {
+                Direction::Outgoing => CallState::Calling,
+                Direction::Incoming => CallState::Incoming,
+            },
+            dialog,
+            confirmed: false,
+            peer,
+            invite_key: None,
+            invite: None,
+            invite_cseq: 0,
+            provisional_seen: false,
             cancel_wanted: false,
-            target: source,
+            target,
             auth: None,
             auth_rounds: 0,
             sdp,
@@ -295,11 +297,7 @@ impl Call {
             ended_at: None,
             security: None,
             bye_after_ack: false,
-        };
-        let ringing = call.response_to_invite(ua, StatusCode::RINGING, false);
-        ua.respond(now, ringing);
-        call.emit(ua, CallState::Incoming, None, None, None);
-        Ok(call)
+        }
     }
 
     pub(super) fn state(&self) -> CallState {
