@@ -16,7 +16,13 @@ PACKAGES=(
   ca-certificates procps coreutils
   libopus-dev pkg-config cmake  # Opus codec: audiopus links the system libopus found by pkg-config
   iptables libnetfilter-queue-dev gcc python3-dev  # voice bench: userspace netem (NFQUEUE)
+  clang lld llvm        # android-check: C in build scripts (ring) for Android targets, no NDK
 )
+# android-check (scripts/check-android.sh): Debian's own Rust toolchain with its std source, so that
+# -Zbuild-std can build std for the Android targets (rustup's cargo cannot use Debian's std source).
+# Only bookworm-security carries a new enough one (1.96); bookworm's own 1.85 is not what was tested.
+ANDROID_RUST=(rustc-web cargo-web rust-web-src rust-web-clippy)
+ANDROID_RUST_MIN=1.96
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -26,15 +32,30 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+missing_android=()
+for p in "${ANDROID_RUST[@]}"; do
+  v=$(dpkg-query -W -f '${Status} ${Version}' "$p" 2>/dev/null || true)
+  case $v in
+    "install ok installed "*) dpkg --compare-versions "${v##* }" ge "$ANDROID_RUST_MIN" || missing_android+=("$p") ;;
+    *) missing_android+=("$p") ;;
+  esac
+done
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_android[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} + ${#ANDROID_RUST[@]} packages already installed"
 else
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing packages (${missing[*]}) and not root; run as root" >&2
     exit 1
   fi
-  echo "install-deps: installing ${missing[*]}"
+  echo "install-deps: installing ${missing[*]} ${missing_android[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # apt's -t bookworm-security needs that suite among the sources; add it if the image lacks it.
+  if [ ${#missing_android[@]} -gt 0 ] &&
+    ! grep -rqsE '^[^#]*bookworm-security' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    echo 'deb http://deb.debian.org/debian-security bookworm-security main' \
+      > /etc/apt/sources.list.d/sipher-bookworm-security.list
+  fi
   apt-get update -q
   # The kamailio package would start its system service on install; the tests run their own
   # instance on 127.0.0.1, so block service starts with a temporary policy-rc.d (exit 101 =
@@ -48,7 +69,9 @@ else
   trap '[ $created_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
   # tshark asks whether non-root users may capture; preseed "no" so there is no prompt.
   echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  [ ${#missing[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${missing[@]}"
+  [ ${#missing_android[@]} -eq 0 ] ||
+    apt-get install -y -q --no-install-recommends -t bookworm-security "${missing_android[@]}"
 fi
 
 # Rust toolchain: installed through rustup on these machines; it is not fetched here.
@@ -61,6 +84,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 echo "install-deps: $(cargo --version)"
+# Debian's toolchain (in /usr/bin) as `cargo +debweb`, for scripts/check-android.sh.
+if command -v rustup >/dev/null && ! rustup toolchain list | grep -q "^debweb"; then
+  rustup toolchain link debweb /usr
+fi
+echo "install-deps: android-check toolchain $(cargo +debweb --version)"
 # Voice bench (scripts/bench, tests/voice): Python packages for the python3 on PATH, pinned.
 # numpy first: pesq's build imports it.
 if ! python3 -c 'import numpy, pesq, netfilterqueue' 2>/dev/null; then
@@ -70,7 +98,8 @@ if ! python3 -c 'import numpy, pesq, netfilterqueue' 2>/dev/null; then
   # libsrtp2 for the SRTP cross-check (core/tests/srtp_libsrtp.rs).
   python3 -m pip install -q pylibsrtp==1.0.0
 fi
-for tool in kamailio sipp linphonec baresip openssl sox espeak-ng tcpdump tshark ss python3 jq iptables; do
+for tool in kamailio sipp linphonec baresip openssl sox espeak-ng tcpdump tshark ss python3 jq iptables \
+  clang ld.lld llvm-ar; do
   command -v "$tool" >/dev/null 2>&1 || { echo "install-deps: $tool missing after install" >&2; exit 1; }
 done
 echo "install-deps: ok"

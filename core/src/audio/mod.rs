@@ -6,7 +6,7 @@
 
 pub mod wav;
 
-#[cfg(target_os = "android")]
+#[cfg(all(target_os = "android", feature = "oboe"))]
 pub mod oboe;
 
 pub use wav::{WavSink, WavSource, WavSourceOptions};
