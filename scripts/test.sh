@@ -1,13 +1,15 @@
 #!/bin/bash
 # The project's test command (run from anywhere; needs scripts/install-deps.sh done once):
 #   scripts/test.sh
-# Stages: build (cargo build --locked if Cargo.lock exists), cargo test --workspace, then the
+# Stages: build (cargo build --locked if Cargo.lock exists), cargo test --workspace,
+# android-check (check + clippy of the core for three Android targets), then the
 # interop scripts in tests/interop (peers-check, sipher-interop, torture-udp, audio) against
 # kamailio, sipp, linphonec and baresip on 127.0.0.1 (audio: speech both ways, scored with PESQ).
 # Every stage runs under a time limit; each stage's output is shown and kept in
 # $TEST_RUNDIR/<stage>.log, and a summary of all stages is printed at the end.
 # Exit status: non-zero if any stage failed.
-# Environment: SKIP_INTEROP=1 skips the interop stages; TEST_RUNDIR (default: fresh dir in /tmp).
+# Environment: SKIP_INTEROP=1 skips the interop stages, SKIP_ANDROID=1 the android-check stage;
+# TEST_RUNDIR (default: fresh dir in /tmp).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -65,6 +67,12 @@ sum_interop() { grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1 || true;
 BUILD_OK=0
 stage build 1500 sum_build cargo build "${LOCKED[@]}" --workspace && BUILD_OK=1
 stage cargo-test 900 sum_cargo_test cargo test "${LOCKED[@]}" --workspace
+# The core type-checks and passes clippy for the Android targets (no NDK: scripts/check-android.sh).
+if [ "${SKIP_ANDROID:-0}" = 1 ]; then
+  RESULTS+=("SKIP android-check (SKIP_ANDROID=1)")
+else
+  stage android-check 1500 sum_interop scripts/check-android.sh all
+fi
 
 if [ "${SKIP_INTEROP:-0}" = 1 ]; then
   RESULTS+=("SKIP interop (SKIP_INTEROP=1)")
