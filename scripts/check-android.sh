@@ -60,8 +60,19 @@ run_cargo() {
 }
 
 declare -A STATUS
-for t in "${TARGETS[@]}"; do STATUS[$t]=""; done
 t0=$(date +%s)
+# Crates whose C cannot build without the NDK (bionic headers): if one got into the graph, say so
+# plainly instead of leaving a C compiler error to decode.
+NDK_ONLY='^(aws-lc-rs|aws-lc-sys|audiopus_sys|oboe|oboe-sys) '
+for t in "${TARGETS[@]}"; do
+  STATUS[$t]=""
+  bad=$(cargo +debweb tree "${LOCKED[@]}" -p sipher-core --no-default-features --target "$t" \
+    -e normal,build --prefix none 2>&1 | grep -E "$NDK_ONLY" | cut -d' ' -f1 | sort -u | paste -sd,)
+  if [ -n "$bad" ]; then
+    echo "check-android: $t depends on $bad, which need the NDK" >&2
+    STATUS[$t]=" deps:FAIL($bad)"
+  fi
+done
 for mode in "${MODES[@]}"; do
   echo "=== check-android: cargo $mode for ${TARGETS[*]}"
   if run_cargo "$mode" "${TARGETS[@]}"; then
