@@ -99,17 +99,20 @@ for w in a b; do cmd "$w" quit; done
 for w in a b; do eval "p=\$PID_$w"; wait_pid "$p" 8 >/dev/null 2>&1; [ $? = 255 ] && stop_pid "$p"; done
 NETEM=$(bench_ns_stats)
 
+META=$(jq -cn --arg at "$(date -u +%FT%TZ)" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  --arg v "$(linphonec --version 2>&1 | grep -m1 -oE '[0-9]+\.[0-9]+\.[0-9]+')" \
+  '{at: $at, load: $load, linphonec: $v}')
 SCORE=$(python3 "$BENCH_DIR/score.py" "$SPEECH_WAV" "$D/b/rec.wav" --mode "$MODE" --json 2>&1 | tail -1)
 # mediastreamer's end-of-call RTP counters from B's log (receiving side).
 python3 "$BENCH_DIR/linphone-stats.py" "$D/b/log" >"$D/rtp-stats.json" 2>/dev/null || echo '{}' >"$D/rtp-stats.json"
-python3 - "$D" "$PROFILE" "$CODEC" "$SETUP_MS" "$SCORE" "$NETEM" <<'PY' | tee "$D/result.json"
+python3 - "$D" "$PROFILE" "$CODEC" "$SETUP_MS" "$SCORE" "$NETEM" "$META" <<'PY' | tee "$D/result.json"
 import json, sys
-d, profile, codec, setup_ms, score, netem = sys.argv[1:7]
+d, profile, codec, setup_ms, score, netem, meta = sys.argv[1:8]
 def js(s):
     try: return json.loads(s)
     except ValueError: return {'error': s[-300:]}
 out = dict(peer='linphone', profile=profile, codec=codec, setup_ms=int(setup_ms), score=js(score),
-           netem=js(netem), rtp=js(open(d + '/rtp-stats.json').read()), dir=d)
+           netem=js(netem), rtp=js(open(d + '/rtp-stats.json').read()), meta=js(meta), dir=d)
 print(json.dumps(out))
 PY
 has_score=$(jq -r '.score.mos // empty' "$D/result.json")

@@ -78,7 +78,26 @@ def voice_table(res):
             sp = load(os.path.join(res, f'sipher-{p}-{c}', 'result.json'))
             mode = 'wb' if c == 'opus' else 'nb'
             rows.append(f'| {p} | {c} ({mode}) | {mos_cell(lp)} | {mos_cell(sp)} |')
-    return '\n'.join(rows) + '\n'
+    return '\n'.join(rows) + '\n' + provenance(res)
+
+
+def provenance(res):
+    """One line per peer: when its cells ran, the load average then, and what was measured."""
+    lines = []
+    for peer in ('linphone', 'sipher'):
+        metas = [r.get('meta') for r in (load(f) for f in
+                 sorted(glob.glob(os.path.join(res, f'{peer}-*', 'result.json'))))
+                 if r and isinstance(r.get('meta'), dict) and r['meta'].get('at')]
+        if not metas:
+            continue
+        ats = sorted(m['at'] for m in metas)
+        loads = sorted(float(m['load'].split()[0]) for m in metas if m.get('load'))
+        what = (f"linphonec {metas[0].get('linphonec', '?')}" if peer == 'linphone' else
+                f"`{metas[-1].get('binary', '?')}` built {metas[-1].get('built', '?')}, "
+                f"repo at {metas[-1].get('repo_head', '?')}")
+        lines.append(f"\n{peer}: {ats[0]} .. {ats[-1]}, {what}, 1-min load "
+                     f"{loads[0]:.1f}..{loads[-1]:.1f}" if loads else f"\n{peer}: {ats[0]} .. {ats[-1]}, {what}")
+    return ''.join(l + '\n' for l in lines)
 
 
 def stats_table(res):

@@ -60,16 +60,20 @@ wait_pid "$ANS" 10 >/dev/null 2>&1
 [ $? = 255 ] && stop_pid "$ANS"
 NETEM=$(bench_ns_stats)
 
+META=$(jq -cn --arg at "$(date -u +%FT%TZ)" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  --arg bin "$SIPHER" --arg built "$(date -u -r "$SIPHER" +%FT%TZ)" \
+  --arg head "$(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null)" \
+  '{at: $at, load: $load, binary: $bin, built: $built, repo_head: $head}')
 SCORE=$(python3 "$BENCH_DIR/score.py" "$SPEECH_WAV" "$D/rec.wav" --mode "$MODE" --json 2>&1 | tail -1)
 python3 "$BENCH_DIR/sipher-stats.py" "$D/answer.out" >"$D/rtp-stats.json" 2>/dev/null || echo '{}' >"$D/rtp-stats.json"
-python3 - "$D" "$PROFILE" "$CODEC" "$SETUP_MS" "$SCORE" "$NETEM" <<'PY' | tee "$D/result.json"
+python3 - "$D" "$PROFILE" "$CODEC" "$SETUP_MS" "$SCORE" "$NETEM" "$META" <<'PY' | tee "$D/result.json"
 import json, sys
-d, profile, codec, setup_ms, score, netem = sys.argv[1:7]
+d, profile, codec, setup_ms, score, netem, meta = sys.argv[1:8]
 def js(s):
     try: return json.loads(s)
     except ValueError: return {'error': s[-300:]}
 out = dict(peer='sipher', profile=profile, codec=codec, setup_ms=int(setup_ms), score=js(score),
-           netem=js(netem), rtp=js(open(d + '/rtp-stats.json').read()),
+           netem=js(netem), rtp=js(open(d + '/rtp-stats.json').read()), meta=js(meta),
            command=open(d + '/command.txt').read().strip(), dir=d)
 print(json.dumps(out))
 PY

@@ -1,7 +1,11 @@
 #!/bin/bash
 # Short voice check for CI (≤ 90 s): Sipher calls Sipher inside a namespace with an impaired
 # loopback, Opus, ≈10.7 s of speech, and the recording must reach a PESQ (wb) floor well under what
-# a working voice path scores: clean ≥ 3.5, 3g-typical ≥ 2.5 (lower it only with a reason).
+# a working voice path scores: clean ≥ 3.5, 3g-typical ≥ 2.0 (lower them only with a reason).
+# Calibration (sipher at bfd3706, loaded 2-core machine): clean 4.00 in 3 of 3 runs; 3g-typical
+# 2.47 / 2.38 / 2.24. The short clip scores lower than the 27 s one (3.1-3.2) because the seeded
+# Gilbert-Elliott emulator puts a loss burst in the first seconds (≈7 % lost by t = 6 s), so a large
+# share of this clip is hit; a silent or garbled path scores ≈1.0-1.3, or gives no score at all.
 # Prints PASS/FAIL lines and `N passed, M failed`; exit 1 on any failure.
 # Needs root (ip netns), the bench dependencies (scripts/install-deps.sh) and a release build
 # (SIPHER=path overrides target/release/sipher). Until `sipher call` has --play/--record every
@@ -15,7 +19,7 @@ export SPEECH=short
 mkdir -p "$BENCH_OUT"
 PASSED=0
 FAILED=0
-CASES=("clean 3.5" "3g-typical 2.5")
+CASES=("clean 3.5" "3g-typical 2.0")
 
 for c in "${CASES[@]}"; do
   read -r profile floor <<<"$c"
