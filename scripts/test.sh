@@ -3,8 +3,9 @@
 #   scripts/test.sh
 # Stages: build (cargo build --locked if Cargo.lock exists), cargo test --workspace,
 # android-check (check + clippy of the core for three Android targets), then the
-# interop scripts in tests/interop (peers-check, sipher-interop, torture-udp, audio) against
-# kamailio, sipp, linphonec and baresip on 127.0.0.1 (audio: speech both ways, scored with PESQ).
+# interop scripts in tests/interop (peers-check, sipher-interop, torture-udp, audio, srtp) against
+# kamailio, sipp, linphonec and baresip on 127.0.0.1 (audio: speech both ways, scored with PESQ;
+# srtp: the same over SDES-SRTP with TLS signalling, plus a capture proving no clear RTP).
 # Every stage runs under a time limit; each stage's output is shown and kept in
 # $TEST_RUNDIR/<stage>.log, and a summary of all stages is printed at the end.
 # Exit status: non-zero if any stage failed.
@@ -84,6 +85,7 @@ else
   RUNDIR=$TEST_RUNDIR/sipher stage sipher-interop 600 sum_interop tests/interop/sipher-interop.sh
   RUNDIR=$TEST_RUNDIR/torture stage torture-udp 420 sum_interop tests/interop/torture-udp.sh
   RUNDIR=$TEST_RUNDIR/audio stage audio-interop 300 sum_interop tests/interop/audio.sh
+  RUNDIR=$TEST_RUNDIR/srtp stage srtp-interop 240 sum_interop tests/interop/srtp.sh
 fi
 
 echo

@@ -18,6 +18,8 @@
 #              --media-encryption none must show clear silence (so the check can fail)
 #   udp-refused  `sipher call --media-encryption srtp` on a UDP account exits 1 at once saying
 #              "not TLS", and no INVITE reaches the wire (capture on port 5060, kamailio log)
+#   udp-insecure  with --allow-insecure-sdes the same call over UDP goes through (sipher 1002 ->
+#              sipher 1003), and both ends flag it: security event insecure, reason "not TLS"
 # A direction passes at PESQ MOS-LQO >= $MIN_MOS (default 3.0). Speech A (sentences 1-3) is sent by
 # the caller, speech B (sentences 4-6) by the callee, so an echo of one's own speech cannot score.
 # Ports: kamailio 5060/5061, linphonec 1001 SIP 5072 (TLS 5073) and RTP 7088-7091, baresip SIP
@@ -30,7 +32,7 @@ SIPHER=${SIPHER:-${CARGO_TARGET_DIR:-$REPO_DIR/target}/debug/sipher}
 case $SIPHER in /*) ;; *) SIPHER=$PWD/$SIPHER ;; esac
 MIN_MOS=${MIN_MOS:-3.0}
 SCORE_PY=$REPO_DIR/scripts/bench/score.py
-ALL_TESTS=(linphone baresip capture udp-refused)
+ALL_TESTS=(linphone baresip capture udp-refused udp-insecure)
 TESTS=("$@")
 [ ${#TESTS[@]} = 0 ] && TESTS=("${ALL_TESTS[@]}")
 # Talk time after connect: the speech (~10.7 s) plus room for setup skew and the jitter buffer.
@@ -73,6 +75,7 @@ main() {
       baresip) test_baresip_calls_sipher; test_sipher_calls_baresip ;;
       capture) test_capture srtp; test_capture none ;;
       udp-refused) test_udp_refused ;;
+      udp-insecure) test_udp_insecure ;;
       *) fail "unknown test '$t'" "known: ${ALL_TESTS[*]}" ;;
     esac
   done
@@ -157,6 +160,14 @@ call_ok() {
 
 # --- linphonec ---------------------------------------------------------------------------------
 
+# check_linphone_srtp TEST LOG: linphonec says it negotiated SRTP, and an a=crypto line of the SDP
+# it logged names the suite sipher reported ($SUITE).
+check_linphone_srtp() {
+  grep -q "$LP_SRTP" "$2" && [ -n "${SUITE:-}" ] && grep -qE "^a=crypto:[0-9]+ $SUITE " "$2"
+  check "$1: linphonec reports SRTP, suite ${SUITE:-?} in its SDP" $? \
+    "$(grep -o 'Negotiated media encryption is [A-Za-z]*' "$2" | sort -u | paste -sd, -); $2"
+}
+
 # sipher 1000 (TLS, srtp) -> kamailio -> linphonec 1001 (TLS, SRTP mandatory, auto-answer, Opus).
 test_sipher_calls_linphone() {
   local T=linphone-srtp rc lp=$RUNDIR/lp-srtp name=call-lp-srtp
@@ -177,8 +188,7 @@ test_sipher_calls_linphone() {
   check_sipher_srtp "$T" sipher "$name.out"
   wait_for "$lp/out" 'Call [0-9]+ with .* ended' 5
   linphone_stop lp-srtp
-  grep -q "$LP_SRTP" "$lp/log"
-  check "$T: linphonec reports SRTP" $? "$(grep -o 'Negotiated media encryption is [A-Za-z]*' "$lp/log" | sort -u | paste -sd, -); $lp/log"
+  check_linphone_srtp "$T" "$lp/log"
   score_dir "$T" "sipher -> linphonec" opus wb "$SP48" "$lp/rec.wav"
   score_dir "$T" "linphonec -> sipher" opus wb "$SPB16" "$RUNDIR/$name.wav"
 }
@@ -207,8 +217,7 @@ test_linphone_calls_sipher() {
   check_sipher_srtp "$T" sipher "$name.out"
   wait_for "$lp/out" 'Call [0-9]+ with .* ended' 5
   linphone_stop lp-srtp-rev
-  grep -q "$LP_SRTP" "$lp/log"
-  check "$T: linphonec reports SRTP" $? "$(grep -o 'Negotiated media encryption is [A-Za-z]*' "$lp/log" | sort -u | paste -sd, -); $lp/log"
+  check_linphone_srtp "$T" "$lp/log"
   score_dir "$T" "linphonec -> sipher" pcmu nb "$SP8" "$RUNDIR/$name.wav"
   score_dir "$T" "sipher -> linphonec" pcmu nb "$SPB8" "$lp/rec.wav"
 }
@@ -264,14 +273,16 @@ baresip_log() { tr '\r' '\n' <"$RUNDIR/$1.out"; }
 # baresip_dump NAME: the WAV the sndfile filter wrote of what baresip decoded (empty if none).
 baresip_dump() { ls "$RUNDIR/$1"/dump-*-dec.wav 2>/dev/null | head -1; }
 
-# check_baresip_srtp TEST NAME: baresip registered over TLS and set up SRTP for the call (its srtp
-# module logs the suite per stream) with the call established.
+# check_baresip_srtp TEST NAME: baresip established the call with SRTP on the suite sipher reported
+# ($SUITE, set by check_sipher_srtp): its srtp module logs "mediaenc event 'Secure' (audio,SUITE)".
 check_baresip_srtp() {
-  local log
+  local log got
   log=$(baresip_log "$2")
-  grep -q 'Call established' <<<"$log" && grep -qiE 'srtp.*(AES|AEAD)|(AES|AEAD).*srtp' <<<"$log"
-  check "$1: baresip reports the call established with SRTP" $? \
-    "$(grep -iE 'srtp|established|mediaenc' <<<"$log" | sort -u | head -4 | paste -sd'|' -); $RUNDIR/$2.out"
+  got=$(grep -oE "mediaenc event 'Secure' \(audio,[A-Z0-9_]+\)" <<<"$log" | head -1)
+  grep -q 'Call established' <<<"$log" && [ -n "${SUITE:-}" ] \
+    && [ "$got" = "mediaenc event 'Secure' (audio,$SUITE)" ]
+  check "$1: baresip reports the call established with SRTP, suite ${SUITE:-?}" $? \
+    "$(grep -E 'Call established|SRTP is Enabled' <<<"$log" | head -2 | paste -sd'|' -)|${got:-no Secure event}; $RUNDIR/$2.out"
 }
 
 # baresip 1002 (TLS, srtp-mand, PCMU, aufile speech A) -> kamailio -> `sipher answer` 1003 (speech B).
@@ -329,7 +340,7 @@ test_sipher_calls_baresip() {
 # of PORTs: "rtp" (V=2, not an RTCP type 72..76, >= 12 bytes after the header), "clear_silence"
 # (those whose payload is only G.711 silence bytes 0xFF/0x7F/0xFE/0xFD, which no SRTP cipher text
 # of 160+ bytes would be), "rtcp" and the payload types seen. MODE invites: prints how many UDP
-# payloads start with "INVITE ".
+# payloads start with "INVITE " and how many with "REGISTER " (the control: the capture worked).
 pcap_scan() {
   python3 - "$@" <<'PY'
 import json, struct, sys
@@ -371,7 +382,7 @@ def udp(linktype, pkt):
 
 path, mode, ports = sys.argv[1], sys.argv[2], {int(p) for p in sys.argv[3:]}
 SILENCE = set(b'\xff\x7f\xfe\xfd')
-rtp = clear = rtcp = invites = 0
+rtp = clear = rtcp = invites = registers = 0
 pts = {}
 for lt, pkt in packets(path):
     u = udp(lt, pkt)
@@ -380,6 +391,7 @@ for lt, pkt in packets(path):
     sp, dp, pl = u
     if mode == 'invites':
         invites += pl.startswith(b'INVITE ')
+        registers += pl.startswith(b'REGISTER ')
         continue
     if sp not in ports and dp not in ports:
         continue
@@ -400,7 +412,7 @@ for lt, pkt in packets(path):
     if set(body) <= SILENCE:
         clear += 1
 if mode == 'invites':
-    print(invites)
+    print(invites, registers)
 else:
     print(json.dumps({'rtp': rtp, 'clear_silence': clear, 'rtcp': rtcp,
                       'payload_types': {str(k): v for k, v in sorted(pts.items())}}))
@@ -408,8 +420,10 @@ PY
 }
 
 # capture_start NAME FILTER: tcpdump on lo into $RUNDIR/NAME.pcap, once it is listening.
+# --immediate-mode: without it the kernel hands packets over in blocks (up to 1 s late), and a
+# capture stopped right after a short exchange holds none of them.
 capture_start() {
-  spawn "$1" 60 tcpdump -i lo -n -U -s 0 -w "$RUNDIR/$1.pcap" "$2"
+  spawn "$1" 60 tcpdump -i lo -n -U --immediate-mode -s 0 -w "$RUNDIR/$1.pcap" "$2"
   CAP_PID=$SPAWNED_PID
   wait_for "$RUNDIR/$1.err" 'listening on' 5
 }
@@ -476,7 +490,7 @@ test_capture() {
 # `sipher call --media-encryption srtp` on a UDP account: exit 1 within 5 s with a "not TLS"
 # message, and no INVITE on the wire (tcpdump on port 5060) nor in kamailio's log.
 test_udp_refused() {
-  local T=udp-refused name=call-udp-srtp rc t0 took mark inv out
+  local T=udp-refused name=call-udp-srtp rc t0 took mark inv reg out
   account "$RUNDIR/acc-1000-udp.toml" 1000 udp none pcmu
   if ! capture_start tcpdump-udp 'udp port 5060'; then
     fail "$T: tcpdump listens on lo" "$(head -c 300 "$RUNDIR/tcpdump-udp.err")"
@@ -497,10 +511,46 @@ test_udp_refused() {
   check "$T: sipher call --media-encryption srtp over UDP exits 1 at once" $? "rc=$rc after ${took} ms"
   grep -q 'not TLS' <<<"$out"
   check "$T: it says why (\"not TLS\")" $? "$(grep -m1 'not TLS' <<<"$out" | head -c 300)"
-  inv=$(pcap_scan "$RUNDIR/tcpdump-udp.pcap" invites 2>&1)
-  [ "$inv" = 0 ] && ! klog_since "$mark" | grep -q 'REQ INVITE .*(fU=1000)'
+  # sipher registers (and un-registers) before it refuses the call: those REGISTERs show that the
+  # capture did see its signalling
+  read -r inv reg < <(pcap_scan "$RUNDIR/tcpdump-udp.pcap" invites 2>&1)
+  [ "$inv" = 0 ] && [ "${reg:-0}" -ge 1 ] && ! klog_since "$mark" | grep -q 'REQ INVITE .*(fU=1000)'
   check "$T: no INVITE sent (capture on port 5060, kamailio log)" $? \
-    "INVITEs captured: $inv; kamailio: $(klog_since "$mark" | grep -c 'REQ INVITE') INVITE lines"
+    "captured: $inv INVITEs, ${reg:-?} REGISTERs; kamailio: $(klog_since "$mark" | grep -c 'REQ INVITE') INVITE lines"
+}
+
+# sipher 1002 -> sipher 1003 over UDP, both with --media-encryption srtp --allow-insecure-sdes: the
+# call has SRTP, and both ends report it insecure because the keys crossed clear signalling.
+test_udp_insecure() {
+  local T=udp-insecure apid cpid arc crc callee=answer-udp-insecure caller=call-udp-insecure f ok sec
+  account "$RUNDIR/acc-1003-udp.toml" 1003 udp none pcmu
+  account "$RUNDIR/acc-1002-udp.toml" 1002 udp none pcmu
+  spawn "$callee" 30 "$SIPHER" answer --account "$RUNDIR/acc-1003-udp.toml" --json --max-calls 1 \
+    --media-encryption srtp --allow-insecure-sdes --duration 2
+  apid=$SPAWNED_PID
+  if ! wait_event "$callee.out" '.event == "registration" and .state == "registered"' 10; then
+    fail "$T: call" "callee did not register: $RUNDIR/$callee.{out,err}"
+    stop_pid "$apid"
+    return 1
+  fi
+  spawn "$caller" 25 "$SIPHER" call sip:1003@127.0.0.1 --account "$RUNDIR/acc-1002-udp.toml" --json \
+    --media-encryption srtp --allow-insecure-sdes --duration 2 --timeout 10
+  cpid=$SPAWNED_PID
+  finish_pid "$cpid" 20
+  crc=$?
+  finish_pid "$apid" 10
+  arc=$?
+  [ $crc = 0 ] && [ $arc = 0 ] && states_in_order "$caller.out" call connected ended \
+    && states_in_order "$callee.out" call connected ended
+  check "$T: sipher 1002 -> sipher 1003 over UDP with --allow-insecure-sdes connected, ended" $? \
+    "rc=$crc/$arc caller: $(event_states "$caller.out" call); callee: $(event_states "$callee.out" call)"
+  for f in "$caller" "$callee"; do
+    sec=$(json_events "$f.out" '.event == "security"' | tail -1)
+    jq -e '.mode == "srtp-sdes" and .tls_first_hop == false and .insecure == true
+      and (.reason // "" | test("not TLS"))' <<<"${sec:-null}" >/dev/null 2>&1
+    ok=$?
+    check "$T: ${f%%-*}er reports SRTP but insecure (SDES over clear signalling)" $ok "security: ${sec:-none}"
+  done
 }
 
 main
