@@ -619,17 +619,14 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
     config.allow_insecure_sdes = peer.allow_insecure_sdes;
     config.audio.play = peer.play.clone();
     config.audio.record = peer.record.clone();
-    if let Some(codec) = peer.codec {
-        let keep = match codec {
+    config.only_codec = peer.codec.map(|codec| {
+        match codec {
             CodecArg::Opus => "opus",
             CodecArg::Pcmu => "PCMU",
             CodecArg::Pcma => "PCMA",
-        };
-        config
-            .media
-            .codecs
-            .retain(|c| c.name.eq_ignore_ascii_case(keep));
-    }
+        }
+        .to_string()
+    });
     Ok((config, has_account))
 }
 

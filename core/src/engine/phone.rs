@@ -34,6 +34,8 @@ pub struct PhoneConfig {
     pub encoder: EncoderConfig,
     /// The network the phone is on: with an account, it picks the account's codec list.
     pub network: NetworkKind,
+    /// Offer/accept only this codec (SDP name, e.g. `opus`, `PCMU`), over any codec list.
+    pub only_codec: Option<String>,
     /// Media encryption policy (an account's own setting wins).
     pub encryption: MediaEncryption,
     pub allow_insecure_sdes: bool,
@@ -51,6 +53,7 @@ impl Default for PhoneConfig {
             audio: AudioConfig::default(),
             encoder: EncoderConfig::default(),
             network: NetworkKind::default(),
+            only_codec: None,
             encryption: MediaEncryption::default(),
             allow_insecure_sdes: false,
             keepalive: Duration::from_secs(30),
@@ -73,6 +76,24 @@ pub enum Command {
     Dtmf(CallHandle, String),
     /// Hang up every call, un-register, and stop once idle (bounded).
     Shutdown,
+}
+
+impl Command {
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Register => "register",
+            Command::Unregister => "unregister",
+            Command::Call(_) => "call",
+            Command::Answer(_) => "answer",
+            Command::Reject(..) => "reject",
+            Command::Hangup(_) => "hangup",
+            Command::Hold(_) => "hold",
+            Command::Resume(_) => "resume",
+            Command::Dtmf(..) => "dtmf",
+            Command::Shutdown => "shutdown",
+        }
+    }
 }
 
 /// What the phone reports.
@@ -177,6 +198,9 @@ impl Phone {
             let (codecs, bitrate) = a.codecs.for_network(config.network)?;
             media.codecs = codecs;
             encoder.bitrate = bitrate;
+        }
+        if let Some(only) = &config.only_codec {
+            media.codecs.retain(|c| c.name.eq_ignore_ascii_case(only));
         }
         media.rtp_address = rtp.local_addr().map_err(|source| TransportError::Bind {
             transport: Transport::Udp,
@@ -314,7 +338,7 @@ async fn run(
                         Some(task) => task.dtmf(digits),
                         None => {
                             let _ = events.send(PhoneEvent::CommandFailed {
-                                command: format!("Dtmf({call}, {digits:?})"),
+                                command: "dtmf".into(),
                                 error: "the call has no media".into(),
                             });
                         }
@@ -438,7 +462,7 @@ fn apply(
     cmd: Command,
     events: &mpsc::UnboundedSender<PhoneEvent>,
 ) {
-    let label = format!("{cmd:?}");
+    let label = cmd.name().to_string();
     let result: Result<(), UaError> = match cmd {
         Command::Register => ua.register(now),
         Command::Unregister => {
