@@ -24,5 +24,6 @@ pub mod message;
 pub mod packet;
 pub mod pgp_words;
 pub mod sas;
+pub mod session;
 
 pub use error::{PeerMisbehaved, ZrtpError};
