@@ -160,6 +160,7 @@ fn a_peer_hello_with_our_own_zid_is_refused() {
 #[test]
 fn hostile_bytes_never_panic_and_never_make_secure() {
     let mut rng = StdRng::seed_from_u64(12);
+    #[allow(clippy::disallowed_methods)] // a fixed instant; time does not move here
     let now = Instant::now();
     let mut ep = ZrtpEndpoint::new(ZrtpConfig::new(Zid([1; 12])), 1, now, &mut rng);
     ep.start(now);
@@ -181,11 +182,37 @@ fn hostile_bytes_never_panic_and_never_make_secure() {
             msg[..4].copy_from_slice(&[0x50, 0x5a, (words >> 8) as u8, words as u8]);
             msg[4..12].copy_from_slice(types[rng.gen_range(0..types.len())]);
         }
-        ep.handle_packet(now, &encode_packet(i as u16, sipher::media::rtp::Ssrc(0xbad), &msg));
+        ep.handle_packet(
+            now,
+            &encode_packet(i as u16, sipher::media::rtp::Ssrc(0xbad), &msg),
+        );
         ep.handle_packet(now, &msg);
     }
     while let Some(out) = ep.poll_output() {
         assert!(!matches!(out, sipher::zrtp::session::ZrtpOutput::Secure(_)));
     }
     assert_ne!(ep.state(), ZrtpState::Secure);
+}
+
+#[test]
+fn a_forged_commit_or_dhpart1_off_the_hash_chain_is_dropped_and_the_genuine_one_wins() {
+    for target in ["Commit", "DHPart1"] {
+        let mut responder = config(2, KeyAgreement::X255, CipherAlgorithm::Aes1, SasType::B32);
+        responder.passive = true;
+        let initiator = config(1, KeyAgreement::X255, CipherAlgorithm::Aes1, SasType::B32);
+        let mut net = Net::pair(initiator, responder, 13);
+        // Only the first one is forged (its hash image, at offset 12, no longer fits the
+        // chain); the retransmissions are genuine.
+        let mut forged = false;
+        net.tamper = Some(Box::new(move |_, msg| {
+            if !forged && message_type(msg) == target {
+                forged = true;
+                msg[12] ^= 0x80;
+            }
+        }));
+        net.run(Duration::from_secs(30));
+        zrtp_session_net::assert_secure_pair(&net, 0, 1);
+        let commits = net.sent[0].iter().filter(|t| *t == "Commit").count();
+        assert!(commits >= 2, "{target}: the Commit had to be repeated");
+    }
 }

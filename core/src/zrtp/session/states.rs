@@ -187,14 +187,22 @@ impl Discovery {
                 }
                 self.maybe_commit(ctx, now)
             }
-            // A Commit is an implicit HelloACK (§4.1); it needs the peer's Hello to check.
-            Message::Commit(commit) => match self.peer_hello {
-                Some(peer) => {
-                    ctx.stop_timer();
-                    WaitDhPart2::accept(ctx, peer, commit, raw, None)
+            // A Commit is an implicit HelloACK (§4.1). Its H2 must lead to the H3 of the Hello
+            // we hold and key that Hello's MAC; a Commit that fails is not from the Hello's
+            // sender and is dropped without leaving this state.
+            Message::Commit(commit) => {
+                let checked = self
+                    .peer_hello
+                    .as_ref()
+                    .map(|peer| proof::check_hello(&commit.h2, peer));
+                match (self.peer_hello, checked) {
+                    (Some(peer), Some(Ok(hello_ok))) => {
+                        ctx.stop_timer();
+                        WaitDhPart2::accept(ctx, peer, hello_ok, commit, raw, None)
+                    }
+                    (peer_hello, _) => Ok(Phase::Discovery(Discovery { peer_hello, ..self })),
                 }
-                None => Ok(Phase::Discovery(self)),
-            },
+            }
             _ => Ok(Phase::Discovery(self)),
         }
     }
@@ -255,8 +263,11 @@ impl CommitSent {
             // Contention (§4.2): the larger hvi initiates; the other side becomes Responder.
             Message::Commit(commit) => match commit.kind {
                 CommitKind::Dh { hvi } if hvi > self.hvi => {
+                    let Ok(hello_ok) = proof::check_hello(&commit.h2, &self.peer) else {
+                        return Ok(Phase::CommitSent(self));
+                    };
                     ctx.stop_timer();
-                    WaitDhPart2::accept(ctx, self.peer, commit, raw, Some(self.pair))
+                    WaitDhPart2::accept(ctx, self.peer, hello_ok, commit, raw, Some(self.pair))
                 }
                 _ => Ok(Phase::CommitSent(self)),
             },
@@ -309,10 +320,12 @@ pub(super) struct WaitDhPart2 {
 }
 
 impl WaitDhPart2 {
-    /// Take the peer's Commit: check its choices and chain link, answer with DHPart1.
+    /// Take the peer's Commit, whose H2 already verified the peer's Hello: check its choices
+    /// and answer with DHPart1.
     fn accept(
         ctx: &mut Context,
         peer: PeerHello,
+        hello_ok: HelloVerified,
         commit: Commit,
         raw: &[u8],
         pair: Option<KeyPair>,
@@ -324,17 +337,6 @@ impl WaitDhPart2 {
         check_bid_down(&commit, &peer.hello)?;
         let CommitKind::Dh { hvi } = commit.kind else {
             return Err(ZrtpFailure::UnsupportedMode);
-        };
-        // H2 → H3 and the Hello MAC. A Commit that fails them is not from the Hello's sender;
-        // it is dropped and the exchange goes on with the peer's retransmission.
-        let hello_ok = match proof::check_hello(&commit.h2, &peer) {
-            Ok(ok) => ok,
-            Err(_) => {
-                return Ok(Phase::Discovery(Discovery {
-                    peer_hello: Some(peer),
-                    hello_acked: true,
-                }))
-            }
         };
         let pair = match pair {
             Some(p) if p.key_agreement() == n.key_agreement => p,

@@ -77,6 +77,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // the test's virtual-time origin
     fn doubles_to_the_cap_and_gives_up_after_the_limit() {
         let t0 = Instant::now();
         let schedule = Schedule {
