@@ -3,9 +3,10 @@
 //! values that the Confirm MAC check and the closing of the peer's hash chain produce.
 //!
 //! ```text
-//! Discovery ──HelloACK + peer Hello──▶ CommitSent ──DHPart1──▶ WaitConfirm1 ──Confirm1──▶
-//!     │                                   │ (peer's hvi larger)                WaitConf2Ack ──Conf2ACK──▶ Secure
-//!     └──────────Commit──────────▶ WaitDhPart2 ──DHPart2──▶ WaitConfirm2 ──Confirm2──▶ Secure
+//! Discovery ─HelloACK + peer Hello─▶ CommitSent ─DHPart1─▶ WaitConfirm1 ─Confirm1─▶ WaitConf2Ack
+//!     │                                  │ peer's hvi larger                             │ Conf2ACK
+//!     └─Commit─▶ WaitDhPart2 ◀───────────┘                                               ▼
+//!                    └─DHPart2─▶ WaitConfirm2 ─Confirm2─────────────────────────────▶ Secure
 //! ```
 
 use std::time::Instant;
