@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! Discovery ─HelloACK + peer Hello─▶ CommitSent ─DHPart1─▶ WaitConfirm1 ─Confirm1─▶ WaitConf2Ack
-//!     │                                  │ peer's hvi larger                             │ Conf2ACK
+//!     │                                  │ peer's hvi larger                             │Conf2ACK
 //!     └─Commit─▶ WaitDhPart2 ◀───────────┘                                               ▼
 //!                    └─DHPart2─▶ WaitConfirm2 ─Confirm2─────────────────────────────▶ Secure
 //! ```
