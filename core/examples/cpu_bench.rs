@@ -56,6 +56,7 @@ fn media_path(codec: CodecKind, pt: u8, frames: usize) -> Duration {
         telephone_event: Some(101),
         encoder: EncoderConfig::default(),
         require_srtp: false,
+        zrtp: None,
     };
     let t0 = Instant::now();
     let mut a = MediaSession::new(params("127.0.0.1:2"), t0, 1).expect("session");

@@ -33,6 +33,7 @@ fn main() {
             ..EncoderConfig::default()
         },
         require_srtp: false,
+        zrtp: None,
     };
     let t0 = Instant::now();
     let mut a = MediaSession::new(params("127.0.0.1:2"), t0, 1).unwrap();

@@ -57,6 +57,7 @@ fn params(codec: CodecKind, pt: u8, remote: &str) -> MediaParams {
         telephone_event: Some(101),
         encoder: EncoderConfig::default(),
         require_srtp: false,
+        zrtp: None,
     }
 }
 
@@ -246,4 +247,76 @@ fn opus_bitrate_steps_down_when_the_peer_reports_heavy_loss() {
 fn clean_link_keeps_the_full_opus_bitrate() {
     let (_, _, extras) = run_with(CodecKind::Opus, 96, 0.0, 5.0, 7, 1500, None);
     assert_eq!(extras.a_bitrates, vec![32_000]);
+}
+
+#[test]
+fn zrtp_secures_the_stream_with_the_same_sas_on_both_sides_and_the_tone_still_arrives() {
+    use sipher::zrtp::message::Zid;
+    use sipher::zrtp::session::ZrtpConfig;
+    let t0 = Instant::now();
+    let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let (a_addr, b_addr): (SocketAddr, SocketAddr) = (A.parse().unwrap(), B.parse().unwrap());
+    let mut pa = params(CodecKind::Opus, 96, B);
+    pa.zrtp = Some(ZrtpConfig::new(Zid([1; 12])));
+    pa.require_srtp = true;
+    let mut pb = params(CodecKind::Opus, 96, A);
+    pb.zrtp = Some(ZrtpConfig::new(Zid([2; 12])));
+    pb.require_srtp = true;
+    let mut a = MediaSession::new(pa, t0, 11).unwrap();
+    let mut b = MediaSession::new(pb, t0, 12).unwrap();
+    let (mut sas_a, mut sas_b) = (None, None);
+    let mut heard = Vec::new();
+    let mut out = Vec::new();
+    let mut clear_before_secure = 0;
+    for f in 0..300u64 {
+        let now = t0 + Duration::from_millis(20 * f);
+        a.capture(now, &tone(f as usize, 1000.0));
+        b.capture(now, &vec![0; DEVICE_FRAME]);
+        b.playout(now, &mut out);
+        heard.extend_from_slice(&out);
+        a.playout(now, &mut out);
+        a.handle_timeout(now, wall);
+        b.handle_timeout(now, wall);
+        // An ideal link: deliver at once.
+        let mut moved = true;
+        while moved {
+            moved = false;
+            while let Some(o) = a.poll_output() {
+                moved = true;
+                match o {
+                    MediaOutput::Transmit { data, .. } | MediaOutput::TransmitRtcp { data, .. } => {
+                        if sas_a.is_none() && !sipher::zrtp::packet::is_zrtp(&data) {
+                            clear_before_secure += 1;
+                        }
+                        b.handle_datagram(now, a_addr, &data)
+                    }
+                    MediaOutput::ZrtpSecure(info) => sas_a = Some(info.sas.clone()),
+                    MediaOutput::ZrtpFailed(why) => panic!("A failed: {why}"),
+                    _ => {}
+                }
+            }
+            while let Some(o) = b.poll_output() {
+                moved = true;
+                match o {
+                    MediaOutput::Transmit { data, .. } | MediaOutput::TransmitRtcp { data, .. } => {
+                        a.handle_datagram(now, b_addr, &data)
+                    }
+                    MediaOutput::ZrtpSecure(info) => sas_b = Some(info.sas.clone()),
+                    MediaOutput::ZrtpFailed(why) => panic!("B failed: {why}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(sas_a.is_some(), "A reached Secure");
+    assert_eq!(sas_a, sas_b, "both show the same SAS");
+    assert_eq!(
+        clear_before_secure, 0,
+        "no media left A before ZRTP was secure"
+    );
+    let (rms, freq) = analyse(&heard);
+    assert!(
+        rms > 3000.0 && (freq - 1000.0).abs() < 30.0,
+        "B hears the tone through SRTP: {rms:.0} {freq:.0}"
+    );
 }

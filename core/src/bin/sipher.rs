@@ -16,6 +16,8 @@ use sipher::engine::media::MediaEvent;
 use sipher::engine::{AccountSettings, Command, NetworkKind, Phone, PhoneConfig, PhoneEvent};
 use sipher::sip::ua::{CallHandle, CallState, MediaEncryption, RegState, UaEvent};
 use sipher::sip::{Transport, Uri};
+use sipher::zrtp::algorithms::CipherAlgorithm;
+use sipher::zrtp::session::SecureInfo as ZrtpSecureInfo;
 
 #[derive(Parser)]
 #[command(
@@ -138,6 +140,8 @@ enum EncryptionArg {
     None,
     Srtp,
     SrtpOptional,
+    Zrtp,
+    ZrtpOptional,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -426,9 +430,17 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
         json,
         duration: None,
     };
-    let mut bob_config = PhoneConfig::default();
+    // ZRTP end to end: nobody on the path, not even a server, can listen; the users compare
+    // the SAS by voice.
+    let mut bob_config = PhoneConfig {
+        encryption: MediaEncryption::Zrtp,
+        ..PhoneConfig::default()
+    };
     bob_config.audio.record = Some(record.clone());
-    let mut alice_config = PhoneConfig::default();
+    let mut alice_config = PhoneConfig {
+        encryption: MediaEncryption::Zrtp,
+        ..PhoneConfig::default()
+    };
     if play.exists() {
         alice_config.audio.play = Some(play.clone());
     }
@@ -441,7 +453,7 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
     if !json {
         line("Sipher demo: two phones on loopback, no server.");
         line(&format!(
-            "alice calls bob at sip:bob@{bob_addr} and speaks ({}); bob answers and records; \
+            "alice calls bob at sip:bob@{bob_addr} over ZRTP and speaks ({}); bob answers and records; \
              alice holds and resumes; bob hangs up.",
             if play.exists() {
                 play.display().to_string()
@@ -458,6 +470,7 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
     let mut seen_a: Vec<CallState> = Vec::new();
     let mut seen_b: Vec<CallState> = Vec::new();
     let mut alice_call = None;
+    let (mut sas_a, mut sas_b): (Option<String>, Option<String>) = (None, None);
     let (mut a_done, mut b_done) = (false, false);
     while !(a_done && b_done) {
         tokio::select! {
@@ -478,6 +491,7 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
                             _ => {}
                         }
                     }
+                    PhoneEvent::Media(MediaEvent::ZrtpSecure { info, .. }) => sas_a = Some(info.sas.clone()),
                     PhoneEvent::Media(MediaEvent::PlayFinished { call }) if alice_call == Some(*call) => {
                         schedule.at(Instant::now() + secs(0.5), Command::Hold(*call));
                     }
@@ -489,6 +503,7 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
                 let Some(ev) = ev else { break };
                 out_b.event(&ev);
                 match &ev {
+                    PhoneEvent::Media(MediaEvent::ZrtpSecure { info, .. }) => sas_b = Some(info.sas.clone()),
                     PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => {
                         seen_b.push(*state);
                         match state {
@@ -535,10 +550,22 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
         CallState::Resumed,
         CallState::Ended,
     ];
+    let sas_equal = sas_a.is_some() && sas_a == sas_b;
     let ok = expected_a.iter().all(|s| seen_a.contains(s))
-        && expected_b.iter().all(|s| seen_b.contains(s));
+        && expected_b.iter().all(|s| seen_b.contains(s))
+        && sas_equal;
     let heard = recording_summary(&record);
     if !json {
+        line(&format!(
+            "SAS shown to alice: {}, to bob: {} ({})",
+            sas_a.as_deref().unwrap_or("none"),
+            sas_b.as_deref().unwrap_or("none"),
+            if sas_equal {
+                "equal: no one in the middle"
+            } else {
+                "NOT EQUAL"
+            }
+        ));
         line(&format!(
             "bob recorded what he heard to {}: {heard}",
             record.display()
@@ -557,7 +584,7 @@ async fn demo(json: bool, play: Option<PathBuf>, record: Option<PathBuf>) -> Res
         Ok(())
     } else {
         Err(format!(
-            "demo failed: alice saw {seen_a:?}, bob saw {seen_b:?}"
+            "demo failed: alice saw {seen_a:?}, bob saw {seen_b:?}, SAS {sas_a:?} / {sas_b:?}"
         ))
     }
 }
@@ -610,6 +637,8 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
             EncryptionArg::None => MediaEncryption::None,
             EncryptionArg::Srtp => MediaEncryption::SrtpMandatory,
             EncryptionArg::SrtpOptional => MediaEncryption::SrtpOptional,
+            EncryptionArg::Zrtp => MediaEncryption::Zrtp,
+            EncryptionArg::ZrtpOptional => MediaEncryption::ZrtpOptional,
         };
         // The command line wins over the account file.
         if let Some(a) = config.account.as_mut() {
@@ -862,6 +891,17 @@ fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
         PhoneEvent::Media(MediaEvent::Dtmf { call, digit }) => {
             json!({ "event": "dtmf", "call": call.0, "digit": digit.to_string() })
         }
+        PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => json!({
+            "event": "security", "call": call.0, "mode": "zrtp", "sas": info.sas,
+            "cipher": zrtp_cipher_name(info.cipher), "key_agreement": info.key_agreement.id().to_string(),
+            "badge": zrtp_badge(info), "verified": false, "status": "ZRTP - Not verified",
+            "pbx": info.pbx_peer, "auth_tag": info.auth_tag.id().to_string(),
+            "hash": info.hash.id().to_string(), "insecure": false
+        }),
+        PhoneEvent::Media(MediaEvent::ZrtpFailed { call, reason }) => json!({
+            "event": "security", "call": call.0, "mode": "failed", "reason": reason, "insecure": true,
+            "badge": "ZRTP failed: not encrypted"
+        }),
         PhoneEvent::Media(MediaEvent::PlayFinished { call }) => {
             json!({ "event": "play_finished", "call": call.0 })
         }
@@ -876,6 +916,29 @@ fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
         }),
         PhoneEvent::Ua(UaEvent::KeepAlive { .. }) | PhoneEvent::Stopped => return None,
     })
+}
+
+/// The cipher as CSipSimple shows it.
+fn zrtp_cipher_name(c: CipherAlgorithm) -> &'static str {
+    match c {
+        CipherAlgorithm::Aes1 => "AES-128",
+        CipherAlgorithm::Aes3 => "AES-256",
+        CipherAlgorithm::Twofish1 => "TwoFish-128",
+        CipherAlgorithm::Twofish3 => "Twofish-256",
+    }
+}
+
+/// CSipSimple's badge: "AES-256/EC25", with "/EndAtMitM" when the peer is a PBX.
+fn zrtp_badge(info: &ZrtpSecureInfo) -> String {
+    let mut b = format!(
+        "{}/{}",
+        zrtp_cipher_name(info.cipher),
+        info.key_agreement.id()
+    );
+    if info.pbx_peer {
+        b += "/EndAtMitM";
+    }
+    b
 }
 
 fn human_event(ev: &PhoneEvent) -> Option<String> {
@@ -949,6 +1012,14 @@ fn human_event(ev: &PhoneEvent) -> Option<String> {
             figures.jitter.current_delay.as_secs_f64() * 1000.0
         ),
         PhoneEvent::Media(MediaEvent::Dtmf { call, digit }) => format!("call {call}: DTMF {digit}"),
+        PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => format!(
+            "call {call}: security: ZRTP - Not verified, SAS {} ({}) — compare it by voice",
+            info.sas,
+            zrtp_badge(info)
+        ),
+        PhoneEvent::Media(MediaEvent::ZrtpFailed { call, reason }) => {
+            format!("call {call}: security: ZRTP FAILED, not encrypted: {reason}")
+        }
         PhoneEvent::Media(MediaEvent::PlayFinished { call }) => format!("call {call}: file played"),
         PhoneEvent::Media(MediaEvent::Error { call, error }) => {
             format!("call {call}: media error: {error}")

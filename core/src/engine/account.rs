@@ -69,6 +69,10 @@ pub enum EncryptionName {
     Srtp,
     #[serde(rename = "srtp-optional")]
     SrtpOptional,
+    #[serde(rename = "zrtp")]
+    Zrtp,
+    #[serde(rename = "zrtp-optional")]
+    ZrtpOptional,
 }
 
 impl From<EncryptionName> for crate::sip::ua::MediaEncryption {
@@ -78,6 +82,8 @@ impl From<EncryptionName> for crate::sip::ua::MediaEncryption {
             EncryptionName::None => M::None,
             EncryptionName::Srtp => M::SrtpMandatory,
             EncryptionName::SrtpOptional => M::SrtpOptional,
+            EncryptionName::Zrtp => M::Zrtp,
+            EncryptionName::ZrtpOptional => M::ZrtpOptional,
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::media::session::{MediaOutput, MediaParams, MediaSession, QualityFigur
 use crate::sdp::Negotiated;
 use crate::sip::ua::{CallHandle, SrtpKeys};
 use crate::srtp::SrtpSession;
+use crate::zrtp::session::{SecureInfo as ZrtpSecureInfo, ZrtpConfig};
 
 /// Where a call's audio comes from and goes to.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,16 @@ pub enum MediaEvent {
     Dtmf {
         call: CallHandle,
         digit: char,
+    },
+    /// ZRTP is secure: show the SAS for the users to compare.
+    ZrtpSecure {
+        call: CallHandle,
+        info: Box<ZrtpSecureInfo>,
+    },
+    /// ZRTP failed (no media flows if the call requires encryption).
+    ZrtpFailed {
+        call: CallHandle,
+        reason: String,
     },
     /// The file given with `play` has been sent completely.
     PlayFinished {
@@ -96,28 +107,51 @@ pub fn params_from(
         telephone_event: negotiated.telephone_event.map(|p| p.get()),
         encoder,
         require_srtp,
+        zrtp: None,
     })
+}
+
+/// The RTP socket and the RTCP socket after it.
+#[derive(Clone)]
+pub(super) struct RtpSockets {
+    pub rtp: Arc<UdpSocket>,
+    pub rtcp: Arc<UdpSocket>,
+}
+
+/// How a call's media is protected.
+pub(super) struct MediaSecurity<'a> {
+    /// SDES keys, when negotiated.
+    pub srtp: Option<&'a SrtpKeys>,
+    /// No clear media, ever.
+    pub require_srtp: bool,
+    /// Run ZRTP on the media path.
+    pub zrtp: Option<ZrtpConfig>,
 }
 
 pub(super) fn spawn(
     call: CallHandle,
     negotiated: &Negotiated,
-    socket: Arc<UdpSocket>,
-    rtcp_socket: Arc<UdpSocket>,
-    srtp: Option<&SrtpKeys>,
-    require_srtp: bool,
+    sockets: RtpSockets,
+    security: MediaSecurity<'_>,
     audio: &AudioConfig,
     encoder: &EncoderConfig,
     events: mpsc::UnboundedSender<MediaEvent>,
 ) -> Result<MediaTask, String> {
-    let params = params_from(negotiated, encoder, require_srtp)?;
+    let MediaSecurity {
+        srtp,
+        require_srtp,
+        zrtp,
+    } = security;
+    let mut params = params_from(negotiated, encoder, require_srtp)?;
+    params.zrtp = zrtp;
+    let uses_zrtp = params.zrtp.is_some();
     let mut session =
         MediaSession::new(params, Instant::now(), rand::random()).map_err(|e| e.to_string())?;
     if let Some(keys) = srtp {
         let ctx = SrtpSession::new(keys.profile, &keys.local, &keys.remote)
             .map_err(|e| format!("SRTP: {e}"))?;
         session.set_srtp(ctx);
-    } else if require_srtp {
+    } else if require_srtp && !uses_zrtp {
         return Err("the call requires SRTP but no keys were negotiated: no media is sent".into());
     }
     let source: Box<dyn AudioSource> = match &audio.play {
@@ -133,29 +167,23 @@ pub(super) fn spawn(
         None => Box::new(NullSink::default()),
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(
-        call,
-        session,
-        socket,
-        rtcp_socket,
-        source,
-        sink,
-        rx,
-        events,
-    ));
+    tokio::spawn(run(call, session, sockets, source, sink, rx, events));
     Ok(MediaTask { commands: tx })
 }
 
 async fn run(
     call: CallHandle,
     mut session: MediaSession,
-    socket: Arc<UdpSocket>,
-    rtcp_socket: Arc<UdpSocket>,
+    sockets: RtpSockets,
     mut source: Box<dyn AudioSource>,
     mut sink: Box<dyn AudioSink>,
     mut commands: mpsc::UnboundedReceiver<MediaCommand>,
     events: mpsc::UnboundedSender<MediaEvent>,
 ) {
+    let RtpSockets {
+        rtp: socket,
+        rtcp: rtcp_socket,
+    } = sockets;
     let mut ticker = tokio::time::interval(Duration::from_millis(20));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut capture = vec![0i16; DEVICE_FRAME];
@@ -228,6 +256,12 @@ async fn run(
                 }
                 MediaOutput::Dtmf(digit) => {
                     let _ = events.send(MediaEvent::Dtmf { call, digit });
+                }
+                MediaOutput::ZrtpSecure(info) => {
+                    let _ = events.send(MediaEvent::ZrtpSecure { call, info });
+                }
+                MediaOutput::ZrtpFailed(reason) => {
+                    let _ = events.send(MediaEvent::ZrtpFailed { call, reason });
                 }
             }
         }

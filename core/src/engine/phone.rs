@@ -18,6 +18,8 @@ use crate::sip::ua::{
     UserAgent,
 };
 use crate::sip::{Transport, Uri};
+use crate::zrtp::message::Zid;
+use crate::zrtp::session::ZrtpConfig;
 
 /// How to start a phone.
 #[derive(Debug, Clone)]
@@ -249,6 +251,7 @@ impl Phone {
             transports,
             rtp: Arc::new(rtp),
             rtcp: Arc::new(rtcp),
+            zid: Zid(rand::random()),
             media: HashMap::new(),
             audio: config.audio.clone(),
             encoder,
@@ -281,6 +284,8 @@ struct Engine {
     /// The RTP port announced in SDP (one media stream at a time for now).
     rtp: Arc<tokio::net::UdpSocket>,
     rtcp: Arc<tokio::net::UdpSocket>,
+    /// Our ZRTP identity (random per start until the ZID store lands).
+    zid: Zid,
     media: HashMap<CallHandle, MediaTask>,
     audio: AudioConfig,
     encoder: EncoderConfig,
@@ -398,10 +403,20 @@ impl Engine {
                     let started = media::spawn(
                         *call,
                         media,
-                        self.rtp.clone(),
-                        self.rtcp.clone(),
-                        srtp.as_ref(),
-                        self.ua.config().encryption == MediaEncryption::SrtpMandatory,
+                        media::RtpSockets {
+                            rtp: self.rtp.clone(),
+                            rtcp: self.rtcp.clone(),
+                        },
+                        media::MediaSecurity {
+                            srtp: srtp.as_ref(),
+                            require_srtp: self.ua.config().encryption.is_mandatory(),
+                            zrtp: self
+                                .ua
+                                .config()
+                                .encryption
+                                .is_zrtp()
+                                .then(|| ZrtpConfig::new(self.zid)),
+                        },
                         &self.audio,
                         &self.encoder,
                         media_events.clone(),

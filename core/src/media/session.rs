@@ -23,6 +23,7 @@ use super::rtcp::{parse_compound, write_compound, Bye, NtpTime, ReceiverReport, 
 use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
 use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
 use crate::srtp::SrtpSession;
+use crate::zrtp::session::{SecureInfo as ZrtpSecureInfo, ZrtpConfig, ZrtpEndpoint, ZrtpOutput};
 /// The audio device rate: 48 kHz mono (kept equal to `crate::audio::DEVICE_RATE`).
 pub const DEVICE_RATE: u32 = 48_000;
 
@@ -45,6 +46,8 @@ pub struct MediaParams {
     /// Never send or accept clear RTP/RTCP (the account requires encryption): without an
     /// SRTP context the session stays silent.
     pub require_srtp: bool,
+    /// Run ZRTP (RFC 6189) on the RTP port; its keys then protect the stream.
+    pub zrtp: Option<ZrtpConfig>,
 }
 
 /// Something the engine must do or show.
@@ -64,6 +67,10 @@ pub enum MediaOutput {
     Quality(QualityFigures),
     /// A DTMF digit the peer sent (RFC 4733).
     Dtmf(char),
+    /// ZRTP reached its secure state: SRTP now runs on its keys; show the SAS.
+    ZrtpSecure(Box<ZrtpSecureInfo>),
+    /// ZRTP failed: the call is not protected by it (and stays silent if encryption is required).
+    ZrtpFailed(String),
 }
 
 /// Figures for the `"quality"` event: what the user's ear gets.
@@ -128,6 +135,8 @@ pub struct MediaSession {
     pcm: Vec<i16>,
     /// SRTP protection, when the call is encrypted.
     srtp: Option<SrtpSession>,
+    /// The ZRTP exchange, when the call uses ZRTP.
+    zrtp: Option<ZrtpEndpoint>,
     srtp_counters: SrtpCounters,
     /// Digits waiting to be sent, and the one being sent with the media time it started at.
     dtmf_queue: VecDeque<char>,
@@ -161,6 +170,11 @@ impl MediaSession {
         });
         let sender = RtpSender::new(&mut rng);
         let rtcp = RtcpScheduler::new(now, &mut rng);
+        let zrtp = params.zrtp.clone().map(|cfg| {
+            let mut endpoint = ZrtpEndpoint::new(cfg, sender.ssrc.0, now, &mut rng);
+            endpoint.start(now);
+            endpoint
+        });
         Ok(MediaSession {
             encoder,
             decoder,
@@ -184,6 +198,7 @@ impl MediaSession {
             encoded: Vec::with_capacity(1500),
             pcm: Vec::with_capacity(DEVICE_FRAME),
             srtp: None,
+            zrtp,
             srtp_counters: SrtpCounters::default(),
             dtmf_queue: VecDeque::new(),
             dtmf: None,
@@ -428,6 +443,13 @@ impl MediaSession {
             }
             _ => data,
         };
+        if kind == PacketKind::Zrtp {
+            if let Some(z) = &mut self.zrtp {
+                z.handle_packet(now, data);
+                self.pump_zrtp();
+            }
+            return;
+        }
         match kind {
             PacketKind::Rtp => self.on_rtp(now, from, data),
             PacketKind::Rtcp => {
@@ -552,6 +574,12 @@ impl MediaSession {
 
     /// RTCP time: `wall` is the wall clock for the SR's NTP timestamp.
     pub fn handle_timeout(&mut self, now: Instant, wall: SystemTime) {
+        if let Some(z) = &mut self.zrtp {
+            if z.poll_timeout().is_some_and(|t| t <= now) {
+                z.handle_timeout(now);
+                self.pump_zrtp();
+            }
+        }
         if !self.rtcp.handle_timeout(now, &mut self.rng) {
             return;
         }
@@ -634,7 +662,45 @@ impl MediaSession {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        Some(self.rtcp.poll_timeout())
+        let rtcp = self.rtcp.poll_timeout();
+        Some(
+            match self.zrtp.as_ref().and_then(ZrtpEndpoint::poll_timeout) {
+                Some(z) => z.min(rtcp),
+                None => rtcp,
+            },
+        )
+    }
+
+    /// Sends what ZRTP wants sent and takes its keys once it is secure.
+    fn pump_zrtp(&mut self) {
+        let dest = self.dest();
+        let Some(z) = &mut self.zrtp else { return };
+        let mut outputs = Vec::new();
+        while let Some(o) = z.poll_output() {
+            outputs.push(o);
+        }
+        for o in outputs {
+            match o {
+                // ZRTP packets go out in the clear: they carry their own protection.
+                ZrtpOutput::Transmit(data) => {
+                    self.out.push_back(MediaOutput::Transmit { dest, data })
+                }
+                ZrtpOutput::Secure(info) => {
+                    match SrtpSession::new(info.srtp_profile, &info.local_srtp, &info.remote_srtp) {
+                        Ok(srtp) => {
+                            self.srtp = Some(srtp);
+                            self.out.push_back(MediaOutput::ZrtpSecure(Box::new(info)));
+                        }
+                        Err(e) => self
+                            .out
+                            .push_back(MediaOutput::ZrtpFailed(format!("SRTP: {e}"))),
+                    }
+                }
+                ZrtpOutput::Failed(why) => {
+                    self.out.push_back(MediaOutput::ZrtpFailed(why.to_string()))
+                }
+            }
+        }
     }
 }
 

@@ -1069,7 +1069,8 @@ impl Call {
             media,
             srtp,
         });
-        if self.security.as_ref() != Some(&info) {
+        // With ZRTP the media path reports security (SAS, cipher) once the exchange is done.
+        if !ua.config.encryption.is_zrtp() && self.security.as_ref() != Some(&info) {
             self.security = Some(info.clone());
             ua.emit(UaEvent::Security {
                 call: self.handle,

@@ -96,6 +96,9 @@ impl Default for UaConfig {
 }
 
 /// What the UA asks of the engine.
+// Outputs only pass through one queue and are consumed at once; boxing the larger events
+// would allocate for every one of them.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum UaOutput {
     Transmit { target: Target, data: Vec<u8> },

@@ -13,11 +13,29 @@ pub enum MediaEncryption {
     SrtpOptional,
     /// SRTP or no call: RTP/SAVP offers; plain-only peers get 488 / the call fails.
     SrtpMandatory,
+    /// ZRTP (RFC 6189) on the media path, keys agreed end to end; nothing leaves or is played
+    /// in the clear before it is secure.
+    Zrtp,
+    /// ZRTP when the peer speaks it; plain RTP until then (and if it never does).
+    ZrtpOptional,
 }
 
 impl MediaEncryption {
+    /// Whether SDES (a=crypto) is wanted.
     pub fn wants_srtp(self) -> bool {
-        !matches!(self, MediaEncryption::None)
+        matches!(
+            self,
+            MediaEncryption::SrtpOptional | MediaEncryption::SrtpMandatory
+        )
+    }
+
+    pub fn is_zrtp(self) -> bool {
+        matches!(self, MediaEncryption::Zrtp | MediaEncryption::ZrtpOptional)
+    }
+
+    /// Whether no media may flow unencrypted.
+    pub fn is_mandatory(self) -> bool {
+        matches!(self, MediaEncryption::SrtpMandatory | MediaEncryption::Zrtp)
     }
 }
 
