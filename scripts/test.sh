@@ -86,6 +86,7 @@ else
   RUNDIR=$TEST_RUNDIR/torture stage torture-udp 420 sum_interop tests/interop/torture-udp.sh
   RUNDIR=$TEST_RUNDIR/audio stage audio-interop 300 sum_interop tests/interop/audio.sh
   RUNDIR=$TEST_RUNDIR/srtp stage srtp-interop 240 sum_interop tests/interop/srtp.sh
+  RUNDIR=$TEST_RUNDIR/zrtp stage zrtp-interop 240 sum_interop tests/interop/zrtp.sh
 fi
 
 echo
