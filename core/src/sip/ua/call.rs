@@ -709,9 +709,14 @@ impl Call {
     /// Resends the INVITE with credentials. False if the challenge cannot be answered (wrong
     /// password, bad challenge): the caller then fails the call with the response.
     fn retry_with_auth(&mut self, ua: &mut UserAgent, now: Instant, resp: &Response) -> bool {
-        let Some(account) = ua.config.account.clone() else {
-            return false;
-        };
+        ua.config.account.is_some()
+            && self.absorb_challenge(resp)
+            && self.send_initial_invite(ua, now).is_ok()
+    }
+
+    /// Takes a 401/407's challenge into the call's digest state. False when it must not be
+    /// answered: unusable, our credentials were just refused, or too many rounds.
+    fn absorb_challenge(&mut self, resp: &Response) -> bool {
         let (challenge_name, creds_name) = if resp.status.code() == 401 {
             (HeaderName::WwwAuthenticate, HeaderName::Authorization)
         } else {
@@ -737,8 +742,7 @@ impl Call {
         if let Some((name, _)) = &mut self.auth {
             *name = creds_name;
         }
-        let _ = account;
-        self.send_initial_invite(ua, now).is_ok()
+        true
     }
 
     fn send_initial_invite(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
@@ -950,26 +954,7 @@ impl Call {
         resp: &Response,
         hold: bool,
     ) -> bool {
-        let (challenge_name, creds_name) = if resp.status.code() == 401 {
-            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
-        } else {
-            (
-                HeaderName::ProxyAuthenticate,
-                HeaderName::ProxyAuthorization,
-            )
-        };
-        let Ok(challenge) = select_challenge(resp.headers.get_all(&challenge_name)) else {
-            return false;
-        };
-        match &mut self.auth {
-            Some((_, c)) if c.realm() == challenge.realm => {
-                if c.on_challenge(challenge) == ChallengeVerdict::CredentialsRejected {
-                    return false;
-                }
-            }
-            _ => self.auth = Some((creds_name, DigestClient::new(challenge))),
-        }
-        self.send_reinvite(ua, now, hold).is_ok()
+        self.absorb_challenge(resp) && self.send_reinvite(ua, now, hold).is_ok()
     }
 
     fn on_reinvite(&mut self, ua: &mut UserAgent, now: Instant, req: Request, source: Target) {
