@@ -236,3 +236,32 @@ sipp_not_registered() {
   timeout -k 2 20 sipp 127.0.0.1:5060 "${SIPP_ARGS[@]}" -sf "$SIPP_DIR/options-unregistered.xml" \
     -s "$1" -au 1002 -ap pw1002 -p 5089 -t u1 -message_file "$RUNDIR/sipp-unreg-$1.log" >/dev/null 2>&1
 }
+
+# speech_and_kamailio_up: checks $SIPHER, makes the test speech (short for side A; side B gets
+# sentences 4-6 of the long one, so each direction carries different speech) and starts kamailio.
+# Sets SP48 SP8 (A) and SPB48 SPB16 SPB8 (B). Records the failure and returns 1 if any step fails.
+speech_and_kamailio_up() {
+  if [ ! -x "$SIPHER" ]; then
+    fail "sipher binary present" "$SIPHER not found; build it with cargo build"
+    return 1
+  fi
+  if ! { "$REPO_DIR/scripts/bench/make-speech.sh" "$RUNDIR/speech" short \
+    && "$REPO_DIR/scripts/bench/make-speech.sh" "$RUNDIR/speech" long; } >"$RUNDIR/speech.txt" 2>&1; then
+    fail "test speech made (espeak-ng, sox)" "$(tail -3 "$RUNDIR/speech.txt" | paste -sd'|' -)"
+    return 1
+  fi
+  SP48=$RUNDIR/speech/speech-short-48k.wav
+  SP8=$RUNDIR/speech/speech-short-8k.wav
+  local r
+  for r in 48 16 8; do   # B: sentences 4-6 of the long speech, 10.2 s .. 20.2 s (pauses there)
+    sox -D "$RUNDIR/speech/speech-long-${r}k.wav" "$RUNDIR/speech/speech-b-${r}k.wav" trim 10.2 10.0 \
+      2>>"$RUNDIR/speech.txt"
+  done
+  SPB48=$RUNDIR/speech/speech-b-48k.wav
+  SPB16=$RUNDIR/speech/speech-b-16k.wav
+  SPB8=$RUNDIR/speech/speech-b-8k.wav
+  if ! kamailio_up; then
+    fail "kamailio starts" "see $RUNDIR/kamailio-start.txt"
+    return 1
+  fi
+}

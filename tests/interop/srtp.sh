@@ -42,31 +42,7 @@ LP_SRTP='Negotiated media encryption is LinphoneMediaEncryptionSRTP'
 
 main() {
   echo "sipher: $SIPHER   RUNDIR: $RUNDIR"
-  if [ ! -x "$SIPHER" ]; then
-    fail "sipher binary present" "$SIPHER not found; build it with cargo build"
-    summary
-    exit 1
-  fi
-  if ! { "$REPO_DIR/scripts/bench/make-speech.sh" "$RUNDIR/speech" short \
-    && "$REPO_DIR/scripts/bench/make-speech.sh" "$RUNDIR/speech" long; } >"$RUNDIR/speech.txt" 2>&1; then
-    fail "test speech made (espeak-ng, sox)" "$(tail -3 "$RUNDIR/speech.txt" | paste -sd'|' -)"
-    summary
-    exit 1
-  fi
-  SP48=$RUNDIR/speech/speech-short-48k.wav
-  SP8=$RUNDIR/speech/speech-short-8k.wav
-  local r
-  for r in 48 16 8; do   # B: sentences 4-6 of the long speech, 10.2 s .. 20.2 s (pauses there)
-    sox -D "$RUNDIR/speech/speech-long-${r}k.wav" "$RUNDIR/speech/speech-b-${r}k.wav" trim 10.2 10.0 \
-      2>>"$RUNDIR/speech.txt"
-  done
-  SPB16=$RUNDIR/speech/speech-b-16k.wav
-  SPB8=$RUNDIR/speech/speech-b-8k.wav
-  if ! kamailio_up; then
-    fail "kamailio starts" "see $RUNDIR/kamailio-start.txt"
-    summary
-    exit 1
-  fi
+  speech_and_kamailio_up || { summary; exit 1; }
   cd "$RUNDIR" || exit 1
   local t
   for t in "${TESTS[@]}"; do
