@@ -59,6 +59,7 @@ pub enum MediaEvent {
 pub(super) enum MediaCommand {
     Update(Negotiated),
     Dtmf(String),
+    Mute(bool),
     Stop,
 }
 
@@ -73,6 +74,9 @@ impl MediaTask {
     }
     pub(super) fn dtmf(&self, digits: String) {
         let _ = self.commands.send(MediaCommand::Dtmf(digits));
+    }
+    pub(super) fn mute(&self, on: bool) {
+        let _ = self.commands.send(MediaCommand::Mute(on));
     }
     pub(super) fn stop(&self) {
         let _ = self.commands.send(MediaCommand::Stop);
@@ -191,6 +195,7 @@ async fn run(
     let mut buf = vec![0u8; 2048];
     let mut rtcp_buf = vec![0u8; 2048];
     let mut playing = true;
+    let mut muted = false;
     let mut stopping = false;
     loop {
         let rtcp_at = session.poll_timeout().map(tokio::time::Instant::from_std);
@@ -201,7 +206,7 @@ async fn run(
                     playing = false;
                     let _ = events.send(MediaEvent::PlayFinished { call });
                 }
-                if !playing {
+                if !playing || muted {
                     capture.iter_mut().for_each(|s| *s = 0);
                 }
                 session.capture(now, &capture);
@@ -236,6 +241,7 @@ async fn run(
                         });
                     }
                 }
+                Some(MediaCommand::Mute(on)) => muted = on,
                 Some(MediaCommand::Stop) | None => {
                     session.bye(Instant::now(), "call ended");
                     stopping = true;

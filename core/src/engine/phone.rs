@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,9 @@ pub struct PhoneConfig {
     pub encryption: MediaEncryption,
     pub allow_insecure_sdes: bool,
     pub keepalive: Duration,
+    /// Where the ZRTP identity (ZID) and the retained-secret cache live. Without it the ZID is
+    /// random per start and the cache lasts only as long as the phone.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for PhoneConfig {
@@ -59,6 +63,7 @@ impl Default for PhoneConfig {
             encryption: MediaEncryption::default(),
             allow_insecure_sdes: false,
             keepalive: Duration::from_secs(30),
+            data_dir: None,
         }
     }
 }
@@ -76,6 +81,15 @@ pub enum Command {
     Resume(CallHandle),
     /// Send DTMF digits (RFC 4733) on a connected call.
     Dtmf(CallHandle, String),
+    /// Mute (true) or unmute our microphone on a call: silence is sent while muted.
+    Mute(CallHandle, bool),
+    /// The users compared the call's ZRTP SAS by voice and it matched: remember the peer as
+    /// verified (persisted with the retained secrets).
+    ConfirmSas(CallHandle),
+    /// Forget that the call's peer was verified.
+    RevokeSas(CallHandle),
+    /// The device moved to another network: re-register and refresh the calls.
+    NetworkChanged,
     /// Hang up every call, un-register, and stop once idle (bounded).
     Shutdown,
 }
@@ -93,6 +107,10 @@ impl Command {
             Command::Hold(_) => "hold",
             Command::Resume(_) => "resume",
             Command::Dtmf(..) => "dtmf",
+            Command::Mute(..) => "mute",
+            Command::ConfirmSas(_) => "confirm-sas",
+            Command::RevokeSas(_) => "revoke-sas",
+            Command::NetworkChanged => "network-changed",
             Command::Shutdown => "shutdown",
         }
     }
@@ -341,12 +359,11 @@ async fn run(
                     }
                     Some(Command::Dtmf(call, digits)) => match engine.media.get(&call) {
                         Some(task) => task.dtmf(digits),
-                        None => {
-                            let _ = events.send(PhoneEvent::CommandFailed {
-                                command: "dtmf".into(),
-                                error: "the call has no media".into(),
-                            });
-                        }
+                        None => no_media(&events, "dtmf"),
+                    },
+                    Some(Command::Mute(call, on)) => match engine.media.get(&call) {
+                        Some(task) => task.mute(on),
+                        None => no_media(&events, "mute"),
                     },
                     Some(cmd) => apply(ua, now, cmd, &events),
                 }
@@ -505,7 +522,20 @@ fn apply(
         Command::Hangup(h) => ua.hangup(now, h),
         Command::Hold(h) => ua.hold(now, h),
         Command::Resume(h) => ua.resume(now, h),
-        Command::Shutdown | Command::Dtmf(..) => Ok(()),
+        Command::NetworkChanged => {
+            ua.refresh_calls(now);
+            if ua.registration_state().is_some() {
+                ua.register(now)
+            } else {
+                Ok(())
+            }
+        }
+        // Handled by the engine loop before it gets here.
+        Command::Shutdown
+        | Command::Dtmf(..)
+        | Command::Mute(..)
+        | Command::ConfirmSas(_)
+        | Command::RevokeSas(_) => Ok(()),
     };
     if let Err(e) = result {
         let _ = events.send(PhoneEvent::CommandFailed {
@@ -513,6 +543,13 @@ fn apply(
             error: e.to_string(),
         });
     }
+}
+
+fn no_media(events: &mpsc::UnboundedSender<PhoneEvent>, command: &str) {
+    let _ = events.send(PhoneEvent::CommandFailed {
+        command: command.into(),
+        error: "the call has no media".into(),
+    });
 }
 
 fn shutdown(ua: &mut UserAgent, now: Instant) {

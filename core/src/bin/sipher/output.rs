@@ -5,8 +5,7 @@ use serde_json::json;
 use sipher::engine::media::MediaEvent;
 use sipher::engine::PhoneEvent;
 use sipher::sip::ua::{CallState, RegState, UaEvent};
-use sipher::zrtp::algorithms::CipherAlgorithm;
-use sipher::zrtp::session::SecureInfo as ZrtpSecureInfo;
+use sipher::zrtp::session::CacheState;
 
 pub(crate) fn status_line(status: Option<u16>, reason: Option<&str>) -> String {
     match (status, reason) {
@@ -116,9 +115,9 @@ pub(crate) fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
         }
         PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => json!({
             "event": "security", "call": call.0, "mode": "zrtp", "sas": info.sas,
-            "cipher": zrtp_cipher_name(info.cipher), "key_agreement": info.key_agreement.id().to_string(),
-            "badge": zrtp_badge(info), "verified": false, "status": "ZRTP - Not verified",
-            "pbx": info.pbx_peer, "auth_tag": info.auth_tag.id().to_string(),
+            "cipher": info.cipher_name(), "key_agreement": info.key_agreement.id().to_string(),
+            "badge": info.badge(), "verified": info.verified, "status": info.status(),
+            "cache": info.cache.as_str(), "pbx": info.pbx_peer, "auth_tag": info.auth_tag.id().to_string(),
             "hash": info.hash.id().to_string(), "insecure": false
         }),
         PhoneEvent::Media(MediaEvent::ZrtpFailed { call, reason }) => json!({
@@ -139,29 +138,6 @@ pub(crate) fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
         }),
         PhoneEvent::Ua(UaEvent::KeepAlive { .. }) | PhoneEvent::Stopped => return None,
     })
-}
-
-/// The cipher as CSipSimple shows it.
-pub(crate) fn zrtp_cipher_name(c: CipherAlgorithm) -> &'static str {
-    match c {
-        CipherAlgorithm::Aes1 => "AES-128",
-        CipherAlgorithm::Aes3 => "AES-256",
-        CipherAlgorithm::Twofish1 => "TwoFish-128",
-        CipherAlgorithm::Twofish3 => "Twofish-256",
-    }
-}
-
-/// CSipSimple's badge: "AES-256/EC25", with "/EndAtMitM" when the peer is a PBX.
-pub(crate) fn zrtp_badge(info: &ZrtpSecureInfo) -> String {
-    let mut b = format!(
-        "{}/{}",
-        zrtp_cipher_name(info.cipher),
-        info.key_agreement.id()
-    );
-    if info.pbx_peer {
-        b += "/EndAtMitM";
-    }
-    b
 }
 
 pub(crate) fn human_event(ev: &PhoneEvent) -> Option<String> {
@@ -236,9 +212,17 @@ pub(crate) fn human_event(ev: &PhoneEvent) -> Option<String> {
         ),
         PhoneEvent::Media(MediaEvent::Dtmf { call, digit }) => format!("call {call}: DTMF {digit}"),
         PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => format!(
-            "call {call}: security: ZRTP - Not verified, SAS {} ({}) — compare it by voice",
+            "call {call}: security: {}, SAS {} ({}){}",
+            info.status(),
             info.sas,
-            zrtp_badge(info)
+            info.badge(),
+            match (info.verified, info.cache) {
+                (_, CacheState::Mismatch) => {
+                    " — ALARM: the cached secret did not match; compare the SAS by voice"
+                }
+                (true, _) => "",
+                (false, _) => " — compare it by voice",
+            }
         ),
         PhoneEvent::Media(MediaEvent::ZrtpFailed { call, reason }) => {
             format!("call {call}: security: ZRTP FAILED, not encrypted: {reason}")

@@ -460,6 +460,18 @@ impl Call {
         self.send_reinvite(ua, now, hold)
     }
 
+    /// Offer the current session again (same hold state), e.g. from a new local address after
+    /// the device changed networks. Quietly skipped while another exchange is in progress.
+    pub(super) fn refresh(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
+        if !self.confirmed || self.is_over() || self.reinvite.is_some() {
+            return Ok(());
+        }
+        if self.pending_ack.is_some() {
+            return Ok(());
+        }
+        self.send_reinvite(ua, now, self.local_hold)
+    }
+
     // ---- network input ----
 
     pub(super) fn on_response(

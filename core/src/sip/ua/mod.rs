@@ -284,6 +284,13 @@ impl UserAgent {
         self.with_call(now, handle, |call, ua| call.set_hold(ua, now, false))
     }
 
+    /// Re-offer every connected call's session (after a network change).
+    pub fn refresh_calls(&mut self, now: Instant) {
+        for handle in self.call_handles() {
+            let _ = self.with_call(now, handle, |call, ua| call.refresh(ua, now));
+        }
+    }
+
     pub fn call_state(&self, handle: CallHandle) -> Option<CallState> {
         self.calls
             .iter()

@@ -182,6 +182,67 @@ pub struct SecureInfo {
     pub we_are_initiator: bool,
     /// The new retained secret to cache for `peer_zid` (§4.6.1).
     pub rs1: [u8; 32],
+    /// What the retained-secret cache said about the peer.
+    pub cache: CacheState,
+    /// Both sides confirmed this peer's SAS in an earlier call and a retained secret proved
+    /// it is the same peer: "ZRTP - Verified". Set by the user's confirmation otherwise.
+    pub verified: bool,
+    /// How long the new retained secret may be kept, in seconds (the shorter of both sides'
+    /// Confirm; 0xffff_ffff = indefinitely, 0 = not at all), §4.9 and §5.7.
+    pub cache_expiration: u32,
+}
+
+impl SecureInfo {
+    /// The cipher as CSipSimple shows it.
+    pub fn cipher_name(&self) -> &'static str {
+        match self.cipher {
+            CipherAlgorithm::Aes1 => "AES-128",
+            CipherAlgorithm::Aes3 => "AES-256",
+            CipherAlgorithm::Twofish1 => "TwoFish-128",
+            CipherAlgorithm::Twofish3 => "Twofish-256",
+        }
+    }
+
+    /// CSipSimple's badge: "AES-256/EC25", with "/EndAtMitM" when the peer is a PBX.
+    pub fn badge(&self) -> String {
+        let mut b = format!("{}/{}", self.cipher_name(), self.key_agreement.id());
+        if self.pbx_peer {
+            b += "/EndAtMitM";
+        }
+        b
+    }
+
+    /// "ZRTP - Verified" or "ZRTP - Not verified".
+    pub fn status(&self) -> &'static str {
+        if self.verified {
+            "ZRTP - Verified"
+        } else {
+            "ZRTP - Not verified"
+        }
+    }
+}
+
+/// What the retained-secret cache (RFC 6189 §4.3, §4.9) said about the peer of an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CacheState {
+    /// Nothing was cached for this peer: a first call (or a cache that was wiped). The SAS
+    /// must be compared.
+    New,
+    /// A cached secret matched: the peer holds the secret of our earlier calls.
+    Match,
+    /// We had secrets for this peer and none matched: a man in the middle, or the peer lost
+    /// its cache. An alarm: compare the SAS; nothing is verified.
+    Mismatch,
+}
+
+impl CacheState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheState::New => "new",
+            CacheState::Match => "match",
+            CacheState::Mismatch => "mismatch",
+        }
+    }
 }
 
 /// Why an exchange failed.
