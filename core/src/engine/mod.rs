@@ -14,9 +14,11 @@ pub mod media;
 pub mod phone;
 pub mod tls;
 pub mod transport;
+pub mod zid_store;
 
 pub use account::{AccountError, AccountSettings, CodecLists, NetworkKind};
 pub use dns::{resolve, DnsError, DnsResolver};
 pub use phone::{Command, Phone, PhoneConfig, PhoneError, PhoneEvent};
 pub use tls::{TlsError, TlsSettings};
 pub use transport::{TransportConfig, TransportError, TransportEvent, Transports};
+pub use zid_store::{ZidStore, ZidStoreError};

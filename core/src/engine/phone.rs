@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc;
 
@@ -13,14 +13,16 @@ use super::account::{AccountError, AccountSettings, NetworkKind};
 use super::media::{self, AudioConfig, MediaEvent, MediaTask};
 use super::tls::TlsSettings;
 use super::transport::{TransportConfig, TransportError, TransportEvent, Transports};
+use super::zid_store::{Pending, ZidStore, ZidStoreError};
 use crate::media::codec::EncoderConfig;
 use crate::sip::ua::{
     CallHandle, CallState, MediaConfig, MediaEncryption, UaConfig, UaError, UaEvent, UaOutput,
     UserAgent,
 };
 use crate::sip::{Transport, Uri};
+use crate::zrtp::cache::KnownPeers;
 use crate::zrtp::message::Zid;
-use crate::zrtp::session::ZrtpConfig;
+use crate::zrtp::session::{SecureInfo, ZrtpConfig};
 
 /// How to start a phone.
 #[derive(Debug, Clone)]
@@ -151,6 +153,8 @@ pub enum PhoneError {
     Account(#[from] AccountError),
     #[error(transparent)]
     Transport(#[from] TransportError),
+    #[error(transparent)]
+    ZidStore(#[from] ZidStoreError),
 }
 
 /// A started phone: send commands, read events.
@@ -168,6 +172,10 @@ impl Phone {
     /// Binds the sockets, resolves the account's server, and spawns the engine task on the
     /// current tokio runtime.
     pub async fn start(config: PhoneConfig) -> Result<Phone, PhoneError> {
+        let (zids, store_warnings) = match &config.data_dir {
+            Some(dir) => ZidStore::open(dir)?,
+            None => (ZidStore::in_memory(), Vec::new()),
+        };
         let account = match &config.account {
             Some(a) => Some(a.resolve().await?),
             None => None,
@@ -257,6 +265,9 @@ impl Phone {
                 addr: *addr,
             });
         }
+        for warning in store_warnings {
+            let _ = ev_tx.send(PhoneEvent::Warning(warning));
+        }
         if tls_unverified {
             let _ = ev_tx.send(PhoneEvent::Warning(
                 "INSECURE: TLS server certificates are not verified (accept_any_certificate); \
@@ -269,7 +280,8 @@ impl Phone {
             transports,
             rtp: Arc::new(rtp),
             rtcp: Arc::new(rtcp),
-            zid: Zid(rand::random()),
+            zids,
+            zrtp_calls: HashMap::new(),
             media: HashMap::new(),
             audio: config.audio.clone(),
             encoder,
@@ -302,8 +314,11 @@ struct Engine {
     /// The RTP port announced in SDP (one media stream at a time for now).
     rtp: Arc<tokio::net::UdpSocket>,
     rtcp: Arc<tokio::net::UdpSocket>,
-    /// Our ZRTP identity (random per start until the ZID store lands).
-    zid: Zid,
+    /// Our ZRTP identity and what we retained of peers.
+    zids: ZidStore,
+    /// Calls whose ZRTP exchange completed: what the user was shown, and a secret held back by
+    /// a cache mismatch until the SAS is confirmed.
+    zrtp_calls: HashMap<CallHandle, (Box<SecureInfo>, Option<Pending>)>,
     media: HashMap<CallHandle, MediaTask>,
     audio: AudioConfig,
     encoder: EncoderConfig,
@@ -365,11 +380,14 @@ async fn run(
                         Some(task) => task.mute(on),
                         None => no_media(&events, "mute"),
                     },
+                    Some(Command::ConfirmSas(call)) => engine.set_verified(call, true, &events),
+                    Some(Command::RevokeSas(call)) => engine.set_verified(call, false, &events),
                     Some(cmd) => apply(ua, now, cmd, &events),
                 }
             }
             ev = media_rx.recv() => {
                 if let Some(ev) = ev {
+                    engine.on_media_event(&ev, &events);
                     let _ = events.send(PhoneEvent::Media(ev));
                 }
             }
@@ -427,12 +445,10 @@ impl Engine {
                         media::MediaSecurity {
                             srtp: srtp.as_ref(),
                             require_srtp: self.ua.config().encryption.is_mandatory(),
-                            zrtp: self
-                                .ua
-                                .config()
-                                .encryption
-                                .is_zrtp()
-                                .then(|| zrtp_config(self.zid)),
+                            zrtp: self.ua.config().encryption.is_zrtp().then(|| {
+                                let known = self.zids.known_peers(SystemTime::now());
+                                zrtp_config(self.zids.zid(), known)
+                            }),
                         },
                         &self.audio,
                         &self.encoder,
@@ -456,17 +472,75 @@ impl Engine {
                 if let Some(task) = self.media.remove(call) {
                     task.stop();
                 }
+                self.zrtp_calls.remove(call);
             }
             _ => {}
         }
     }
 }
 
+impl Engine {
+    /// A ZRTP exchange completed: remember the peer's new secret.
+    fn on_media_event(&mut self, ev: &MediaEvent, events: &mpsc::UnboundedSender<PhoneEvent>) {
+        let MediaEvent::ZrtpSecure { call, info } = ev else {
+            return;
+        };
+        let pending = match self.zids.record(info, SystemTime::now()) {
+            Ok(pending) => pending,
+            Err(e) => {
+                let _ = events.send(PhoneEvent::Warning(format!(
+                    "the ZRTP cache could not be saved, the next call will not recognise this                      peer: {e}"
+                )));
+                None
+            }
+        };
+        self.zrtp_calls.insert(*call, (info.clone(), pending));
+    }
+
+    /// The user confirmed (or revoked) the SAS of a call: persist it and show the new state.
+    fn set_verified(
+        &mut self,
+        call: CallHandle,
+        verified: bool,
+        events: &mpsc::UnboundedSender<PhoneEvent>,
+    ) {
+        let command = if verified {
+            "confirm-sas"
+        } else {
+            "revoke-sas"
+        };
+        let Some((info, pending)) = self.zrtp_calls.get_mut(&call) else {
+            let _ = events.send(PhoneEvent::CommandFailed {
+                command: command.into(),
+                error: "the call has no completed ZRTP exchange".into(),
+            });
+            return;
+        };
+        let saved = if verified {
+            self.zids.confirm(info.peer_zid, pending.take())
+        } else {
+            self.zids.revoke(info.peer_zid)
+        };
+        if let Err(e) = saved {
+            let _ = events.send(PhoneEvent::CommandFailed {
+                command: command.into(),
+                error: e.to_string(),
+            });
+        }
+        info.verified = verified;
+        let _ = events.send(PhoneEvent::Media(MediaEvent::ZrtpSecure {
+            call,
+            info: info.clone(),
+        }));
+    }
+}
+
 /// Our ZRTP preferences: AES-256 and SHA-384 first (the CPU cost is negligible next to the
 /// codec), X25519 then DH3k; the 4-character B32 SAS is easier to read aloud than PGP words.
-fn zrtp_config(zid: Zid) -> ZrtpConfig {
+fn zrtp_config(zid: Zid, known_peers: Arc<KnownPeers>) -> ZrtpConfig {
     use crate::zrtp::algorithms::{CipherAlgorithm, HashAlgorithm};
     let mut cfg = ZrtpConfig::new(zid);
+    cfg.known_peers = known_peers;
     cfg.algorithms.ciphers = vec![CipherAlgorithm::Aes3, CipherAlgorithm::Aes1];
     cfg.algorithms.hashes = vec![HashAlgorithm::S384, HashAlgorithm::S256];
     cfg

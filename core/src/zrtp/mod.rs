@@ -17,6 +17,7 @@
 
 pub mod agreement;
 pub mod algorithms;
+pub mod cache;
 pub mod error;
 pub mod kdf;
 pub mod keys;

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use output::{started, status_line, Output};
 
+use sipher::engine::media::MediaEvent;
 use sipher::engine::{AccountSettings, Command, NetworkKind, Phone, PhoneConfig, PhoneEvent};
 use sipher::sip::ua::{CallHandle, CallState, MediaEncryption, RegState, UaEvent};
 use sipher::sip::{Transport, Uri};
@@ -128,9 +129,18 @@ struct PeerOptions {
     /// The network the phone is on (picks the account's codec list and Opus bitrate).
     #[arg(long, value_enum, default_value = "wifi")]
     network: NetworkArg,
-    /// Media encryption: none, srtp (mandatory: no call without it) or srtp-optional.
+    /// Media encryption: none, srtp (SDES, mandatory: no call without it), srtp-optional,
+    /// zrtp (mandatory: no clear media) or zrtp-optional.
     #[arg(long, value_enum)]
     media_encryption: Option<EncryptionArg>,
+    /// Directory for the ZRTP identity (ZID) and the retained-secret cache; without it the ZID
+    /// is new on every start and no call is ever recognised as a known, verified peer.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Confirm the ZRTP SAS as soon as it is shown (for scripts that compare both phones' SAS
+    /// themselves): the peer is remembered as verified.
+    #[arg(long)]
+    confirm_sas: bool,
     /// Allow SDES keys over UDP/TCP signalling (insecure: the keys travel in clear).
     #[arg(long)]
     allow_insecure_sdes: bool,
@@ -319,6 +329,9 @@ async fn place_call(
             ev = phone.events.recv() => {
                 let Some(ev) = ev else { break };
                 out.event(&ev);
+                if let Some(cmd) = auto_confirm(&ev, &peer) {
+                    phone.send(cmd);
+                }
                 match &ev {
                     PhoneEvent::CallPlaced { call: h, .. } => call = Some(*h),
                     PhoneEvent::CommandFailed { error, .. } if outcome.is_none() => {
@@ -386,6 +399,9 @@ async fn answer(
             ev = phone.events.recv() => {
                 let Some(ev) = ev else { break };
                 out.event(&ev);
+                if let Some(cmd) = auto_confirm(&ev, &peer) {
+                    phone.send(cmd);
+                }
                 match &ev {
                     PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => match state {
                         CallState::Incoming => match reject {
@@ -419,6 +435,18 @@ async fn answer(
 
 // ---- helpers ----
 
+/// With --confirm-sas: confirm a ZRTP SAS that is not verified yet.
+fn auto_confirm(ev: &PhoneEvent, peer: &PeerOptions) -> Option<Command> {
+    match ev {
+        PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info })
+            if peer.confirm_sas && !info.verified =>
+        {
+            Some(Command::ConfirmSas(*call))
+        }
+        _ => None,
+    }
+}
+
 fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
     let account = match &peer.account {
         Some(path) => Some(AccountSettings::load(path).map_err(|e| e.to_string())?),
@@ -451,6 +479,7 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
         }
     }
     config.allow_insecure_sdes = peer.allow_insecure_sdes;
+    config.data_dir = peer.data_dir.clone();
     config.audio.play = peer.play.clone();
     config.audio.record = peer.record.clone();
     config.only_codec = peer.codec.map(|codec| {

@@ -3,6 +3,7 @@
 //! of the messages we send.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -12,10 +13,11 @@ use super::timer::{Fire, Retransmit, Schedule};
 use super::{ZrtpConfig, ZrtpFailure, ZrtpOutput};
 use crate::media::rtp::Ssrc;
 use crate::zrtp::agreement::KeyPair;
-use crate::zrtp::algorithms::Negotiated;
+use crate::zrtp::algorithms::{HashAlgorithm, Negotiated};
+use crate::zrtp::cache;
 use crate::zrtp::kdf::{self, HashChain};
 use crate::zrtp::keys::{self, Role, SessionKeys};
-use crate::zrtp::message::{ConfirmBody, DhPart, Hello, Mac, Message, ZRTP_VERSION};
+use crate::zrtp::message::{ConfirmBody, DhPart, Hello, Mac, Message, Zid, ZRTP_VERSION};
 use crate::zrtp::packet::encode_packet;
 
 /// The endpoint's state that outlives every phase.
@@ -160,13 +162,22 @@ impl Context {
         self.emit(ZrtpOutput::Failed(failure));
     }
 
-    /// Our DHPart1 (Responder) or DHPart2 (Initiator), MAC sealed with H0. Without a cache every
-    /// secret id is random, so the peer cannot tell which secrets we lack (§4.3.1).
-    pub(super) fn dh_part(&mut self, pair: &KeyPair, role: Role) -> Result<Vec<u8>, ZrtpFailure> {
+    /// Our DHPart1 (Responder) or DHPart2 (Initiator), MAC sealed with H0. The ids of the
+    /// secrets we retained for `peer` are MACs of them; every other id is random, so the peer
+    /// cannot tell which secrets we lack (§4.3.1).
+    pub(super) fn dh_part(
+        &mut self,
+        pair: &KeyPair,
+        role: Role,
+        hash: HashAlgorithm,
+        peer: &Zid,
+    ) -> Result<Vec<u8>, ZrtpFailure> {
+        let known = Arc::clone(&self.cfg.known_peers);
+        let (rs1_id, rs2_id) = cache::our_secret_ids(hash, known.get(peer), role, &mut self.rng);
         let part = DhPart {
             h1: self.chain.h1,
-            rs1_id: keys::random_secret_id(&mut self.rng),
-            rs2_id: keys::random_secret_id(&mut self.rng),
+            rs1_id,
+            rs2_id,
             aux_secret_id: keys::random_secret_id(&mut self.rng),
             pbx_secret_id: keys::random_secret_id(&mut self.rng),
             public_value: pair.public_value().to_vec(),
@@ -181,20 +192,21 @@ impl Context {
         Ok(bytes)
     }
 
-    /// Our Confirm1 (Responder) or Confirm2 (Initiator), revealing H0.
+    /// Our Confirm1 (Responder) or Confirm2 (Initiator), revealing H0, with our V flag.
     pub(super) fn confirm(
         &mut self,
         n: &Negotiated,
         keys: &SessionKeys,
         role: Role,
+        sas_verified: bool,
     ) -> Result<Vec<u8>, ZrtpFailure> {
         let body = ConfirmBody {
             h0: self.chain.h0,
             enrollment: false,
-            sas_verified: false,
+            sas_verified,
             allow_clear: false,
             disclosure: false,
-            cache_expiration: 0xffff_ffff,
+            cache_expiration: self.cfg.cache_expiration,
             signature: Vec::new(),
         };
         let mut iv = [0u8; 16];

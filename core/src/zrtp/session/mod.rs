@@ -56,6 +56,7 @@ mod context;
 mod states;
 mod timer;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::{CryptoRng, RngCore};
@@ -63,6 +64,7 @@ use rand::{CryptoRng, RngCore};
 use super::algorithms::{
     AlgorithmKind, AlgorithmOffer, AuthTag, CipherAlgorithm, HashAlgorithm, KeyAgreement, SasType,
 };
+use super::cache::KnownPeers;
 use super::error::{PeerMisbehaved, ZrtpError};
 use super::message::{ErrorCode, Zid};
 use super::packet::parse_packet;
@@ -111,6 +113,11 @@ pub struct ZrtpConfig {
     pub passive: bool,
     /// Retransmission timers.
     pub timers: ZrtpTimers,
+    /// What we remember of earlier peers (expired secrets left out by the caller).
+    pub known_peers: Arc<KnownPeers>,
+    /// How long the peer may keep the retained secret of this call, in seconds, sent in our
+    /// Confirm (0xffff_ffff: indefinitely; 0: do not cache).
+    pub cache_expiration: u32,
 }
 
 impl ZrtpConfig {
@@ -122,6 +129,8 @@ impl ZrtpConfig {
             algorithms: AlgorithmOffer::default(),
             passive: false,
             timers: ZrtpTimers::default(),
+            known_peers: Arc::default(),
+            cache_expiration: 0xffff_ffff,
         }
     }
 }

@@ -12,18 +12,20 @@
 use std::time::Instant;
 
 use super::context::Context;
-use super::{SecureInfo, ZrtpFailure, ZrtpOutput, ZrtpState};
+use super::{CacheState, SecureInfo, ZrtpFailure, ZrtpOutput, ZrtpState};
 use crate::srtp::{MasterKeys, SrtpProfile};
 use crate::zrtp::agreement::KeyPair;
 use crate::zrtp::algorithms::{
     AlgoId, AlgorithmKind, AuthTag, CipherAlgorithm, HashAlgorithm, KeyAgreement, Negotiated,
     SasType,
 };
+use crate::zrtp::cache::{self as retained_cache, RetainedSecret};
 use crate::zrtp::error::ZrtpError;
 use crate::zrtp::kdf::{self, MatchedSecrets};
 use crate::zrtp::keys::{Role, SessionKeys};
 use crate::zrtp::message::{
-    Commit, CommitKind, DhPart, Encrypted, HashImage, Hello, Message, Zid, ZRTP_VERSION,
+    Commit, CommitKind, ConfirmBody, DhPart, Encrypted, HashImage, Hello, Message, Zid,
+    ZRTP_VERSION,
 };
 
 use proof::{ChainClosed, ConfirmVerified, HelloVerified};
@@ -232,7 +234,7 @@ impl CommitSent {
     fn start(ctx: &mut Context, now: Instant, peer: PeerHello) -> Step {
         let n = ctx.cfg.algorithms.negotiate(&peer.hello)?;
         let pair = KeyPair::generate(n.key_agreement, &mut ctx.rng)?;
-        let dhpart2 = ctx.dh_part(&pair, Role::Initiator)?;
+        let dhpart2 = ctx.dh_part(&pair, Role::Initiator, n.hash, &peer.hello.zid)?;
         // The commitment binds our DHPart2 to the Responder's Hello (§4.4.1.1).
         let hvi = kdf::hvi(n.hash, &dhpart2, &peer.raw);
         let mut commit = Message::Commit(Commit {
@@ -294,12 +296,22 @@ impl CommitSent {
             raw,
             &self.dhpart2,
         );
-        let keys = derive(&self.n, &dh.0, &ctx.cfg.zid, &self.peer.hello.zid, &total);
+        let retained =
+            Retained::match_peer(ctx, &self.n, &self.peer.hello.zid, Role::Initiator, &part);
+        let keys = derive(
+            &self.n,
+            &dh.0,
+            &ctx.cfg.zid,
+            &self.peer.hello.zid,
+            &total,
+            retained.s1.as_ref(),
+        );
         ctx.send_reliably(now, "DHPart2", self.dhpart2, ctx.cfg.timers.t2);
         Ok(Phase::WaitConfirm1(WaitConfirm1 {
             peer: Peer::from(self.peer),
             n: self.n,
             keys,
+            retained,
             dhpart1: raw.to_vec(),
             peer_h1: part.h1,
             hello_ok,
@@ -343,7 +355,7 @@ impl WaitDhPart2 {
             Some(p) if p.key_agreement() == n.key_agreement => p,
             _ => KeyPair::generate(n.key_agreement, &mut ctx.rng)?,
         };
-        let dhpart1 = ctx.dh_part(&pair, Role::Responder)?;
+        let dhpart1 = ctx.dh_part(&pair, Role::Responder, n.hash, &peer.hello.zid)?;
         ctx.transmit(&dhpart1);
         Ok(Phase::WaitDhPart2(WaitDhPart2 {
             peer,
@@ -384,13 +396,23 @@ impl WaitDhPart2 {
         }
         let dh = self.pair.agree(&part.public_value)?;
         let total = kdf::total_hash(self.n.hash, &ctx.hello, &self.commit, &self.dhpart1, raw);
-        let keys = derive(&self.n, &dh.0, &self.peer.hello.zid, &ctx.cfg.zid, &total);
-        let confirm1 = ctx.confirm(&self.n, &keys, Role::Responder)?;
+        let retained =
+            Retained::match_peer(ctx, &self.n, &self.peer.hello.zid, Role::Responder, &part);
+        let keys = derive(
+            &self.n,
+            &dh.0,
+            &self.peer.hello.zid,
+            &ctx.cfg.zid,
+            &total,
+            retained.s1.as_ref(),
+        );
+        let confirm1 = ctx.confirm(&self.n, &keys, Role::Responder, retained.our_v)?;
         ctx.transmit(&confirm1);
         Ok(Phase::WaitConfirm2(WaitConfirm2 {
             peer: Peer::from(self.peer),
             n: self.n,
             keys,
+            retained,
             dhpart2: raw.to_vec(),
             peer_h1: part.h1,
             confirm1,
@@ -405,6 +427,7 @@ pub(super) struct WaitConfirm1 {
     peer: Peer,
     n: Negotiated,
     keys: SessionKeys,
+    retained: Retained,
     dhpart1: Vec<u8>,
     peer_h1: HashImage,
     hello_ok: HelloVerified,
@@ -415,16 +438,20 @@ impl WaitConfirm1 {
         let Message::Confirm1(sealed) = msg else {
             return Ok(Phase::WaitConfirm1(self));
         };
-        let (h0, confirm_ok) = proof::open_confirm(&self.n, &self.keys, Role::Responder, &sealed)?;
-        let closed = proof::close_chain(self.hello_ok, &h0, &self.peer_h1, &self.dhpart1)?;
-        let confirm2 = ctx.confirm(&self.n, &self.keys, Role::Initiator)?;
+        let (body, confirm_ok) =
+            proof::open_confirm(&self.n, &self.keys, Role::Responder, &sealed)?;
+        let closed = proof::close_chain(self.hello_ok, &body.h0, &self.peer_h1, &self.dhpart1)?;
+        let our_v = self.retained.our_v;
+        let confirm2 = ctx.confirm(&self.n, &self.keys, Role::Initiator, our_v)?;
         ctx.send_reliably(now, "Confirm2", confirm2, ctx.cfg.timers.t2);
         let peer_hello_raw = self.peer.hello_raw.clone();
+        let outcome = self.retained.outcome(ctx, &body);
         let secure = Secure::new(
             self.n,
             &self.keys,
             Role::Initiator,
             self.peer,
+            outcome,
             closed,
             confirm_ok,
         )?;
@@ -441,6 +468,7 @@ pub(super) struct WaitConfirm2 {
     peer: Peer,
     n: Negotiated,
     keys: SessionKeys,
+    retained: Retained,
     dhpart2: Vec<u8>,
     peer_h1: HashImage,
     confirm1: Vec<u8>,
@@ -456,15 +484,18 @@ impl WaitConfirm2 {
                 Ok(Phase::WaitConfirm2(self))
             }
             Message::Confirm2(sealed) => {
-                let (h0, confirm_ok) =
+                let (body, confirm_ok) =
                     proof::open_confirm(&self.n, &self.keys, Role::Initiator, &sealed)?;
-                let closed = proof::close_chain(self.hello_ok, &h0, &self.peer_h1, &self.dhpart2)?;
+                let closed =
+                    proof::close_chain(self.hello_ok, &body.h0, &self.peer_h1, &self.dhpart2)?;
                 ctx.transmit_ack(Message::Conf2Ack);
+                let outcome = self.retained.outcome(ctx, &body);
                 let secure = Secure::new(
                     self.n,
                     &self.keys,
                     Role::Responder,
                     self.peer,
+                    outcome,
                     closed,
                     confirm_ok,
                 )?;
@@ -515,6 +546,7 @@ impl Secure {
         keys: &SessionKeys,
         role: Role,
         peer: Peer,
+        outcome: CacheOutcome,
         _closed: ChainClosed,
         _confirmed: ConfirmVerified,
     ) -> Result<Secure, ZrtpFailure> {
@@ -544,9 +576,9 @@ impl Secure {
                 remote_srtp,
                 we_are_initiator: role == Role::Initiator,
                 rs1: keys.new_rs1,
-                cache: super::CacheState::New,
-                verified: false,
-                cache_expiration: 0xffff_ffff,
+                cache: outcome.state,
+                verified: outcome.verified,
+                cache_expiration: outcome.expiration,
             },
             role,
             peer_hello_raw: peer.hello_raw,
@@ -560,6 +592,54 @@ impl Secure {
         }
         Ok(Phase::Secure(self))
     }
+}
+
+/// What the cache said once the peer's DHPart arrived: the matched secret (s1), the state,
+/// and the V flag we send in our Confirm.
+pub(super) struct Retained {
+    s1: Option<RetainedSecret>,
+    state: CacheState,
+    /// Our cached V flag, sent only when a retained secret proves it is the same peer.
+    our_v: bool,
+}
+
+impl std::fmt::Debug for Retained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retained")
+            .field("state", &self.state)
+            .field("our_v", &self.our_v)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Retained {
+    fn match_peer(ctx: &Context, n: &Negotiated, peer: &Zid, role: Role, part: &DhPart) -> Self {
+        let cached = ctx.cfg.known_peers.get(peer);
+        let (s1, state) =
+            retained_cache::match_secrets(n.hash, cached, role, &part.rs1_id, &part.rs2_id);
+        Retained {
+            s1,
+            state,
+            our_v: state == CacheState::Match && cached.is_some_and(|c| c.verified),
+        }
+    }
+
+    /// With the peer's Confirm: verified only if both sides say so (§7.1), and the secret of
+    /// this call is kept no longer than either side allows (§4.9).
+    fn outcome(&self, ctx: &Context, peer_confirm: &ConfirmBody) -> CacheOutcome {
+        CacheOutcome {
+            state: self.state,
+            verified: self.our_v && peer_confirm.sas_verified,
+            expiration: ctx.cfg.cache_expiration.min(peer_confirm.cache_expiration),
+        }
+    }
+}
+
+/// The cache's part of [`SecureInfo`].
+pub(super) struct CacheOutcome {
+    state: CacheState,
+    verified: bool,
+    expiration: u32,
 }
 
 impl From<PeerHello> for Peer {
@@ -586,16 +666,20 @@ pub(super) fn srtp_profile(cipher: CipherAlgorithm, tag: AuthTag) -> SrtpProfile
     }
 }
 
-/// s0 and every key of §4.5 for a DH-mode exchange without shared secrets.
-fn derive(n: &Negotiated, dh: &[u8], zid_i: &Zid, zid_r: &Zid, total: &[u8]) -> SessionKeys {
-    let s0 = zeroize::Zeroizing::new(kdf::s0(
-        n.hash,
-        dh,
-        zid_i,
-        zid_r,
-        total,
-        MatchedSecrets::default(),
-    ));
+/// s0 and every key of §4.5 for a DH-mode exchange, with the matched retained secret as s1.
+fn derive(
+    n: &Negotiated,
+    dh: &[u8],
+    zid_i: &Zid,
+    zid_r: &Zid,
+    total: &[u8],
+    s1: Option<&RetainedSecret>,
+) -> SessionKeys {
+    let secrets = MatchedSecrets {
+        s1: s1.map(|s| &s[..]),
+        ..MatchedSecrets::default()
+    };
+    let s0 = zeroize::Zeroizing::new(kdf::s0(n.hash, dh, zid_i, zid_r, total, secrets));
     SessionKeys::derive(n, &s0, &kdf::kdf_context(zid_i, zid_r, total))
 }
 
@@ -676,9 +760,9 @@ mod proof {
         keys: &SessionKeys,
         sender: Role,
         sealed: &Encrypted,
-    ) -> Result<(HashImage, ConfirmVerified), ZrtpError> {
+    ) -> Result<(ConfirmBody, ConfirmVerified), ZrtpError> {
         let body = crate::zrtp::keys::open_confirm(n, keys, sender, sealed)?;
-        Ok((body.h0, ConfirmVerified(())))
+        Ok((body, ConfirmVerified(())))
     }
 
     /// H0 → H1 and the MAC of the peer's DHPart keyed by H0. The Commit MAC (Initiator) was
