@@ -15,6 +15,7 @@ PACKAGES=(
   openssl sox espeak-ng tcpdump tshark iproute2 python3 jq
   ca-certificates procps coreutils
   libopus-dev pkg-config cmake  # Opus codec: audiopus links the system libopus found by pkg-config
+  libsrtp2-dev          # SRTP cross-check and bench against libsrtp2 (scripts/srtp, scripts/bench/srtp)
   iptables libnetfilter-queue-dev gcc python3-dev  # voice bench: userspace netem (NFQUEUE)
   clang lld llvm        # android-check: C in build scripts (ring) for Android targets, no NDK
 )

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The project's test command (run from anywhere; needs scripts/install-deps.sh done once):
 #   scripts/test.sh
-# Stages: build (cargo build --locked if Cargo.lock exists), cargo test --workspace,
+# Stages: build (cargo build --locked if Cargo.lock exists), cargo test --workspace, srtp-libsrtp2
+# (the libsrtp2 cross-check, required rather than skipped),
 # android-check (check + clippy of the core for three Android targets), then the
 # interop scripts in tests/interop (peers-check, sipher-interop, torture-udp, audio, srtp) against
 # kamailio, sipp, linphonec and baresip on 127.0.0.1 (audio: speech both ways, scored with PESQ;
@@ -68,6 +69,10 @@ sum_interop() { grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1 || true;
 BUILD_OK=0
 stage build 1500 sum_build cargo build "${LOCKED[@]}" --workspace && BUILD_OK=1
 stage cargo-test 900 sum_cargo_test cargo test "${LOCKED[@]}" --workspace
+# SRTP against the system libsrtp2 (C peer, every SDES suite): the same test as in cargo-test, but
+# failing instead of skipping when libsrtp2-dev or cc is missing.
+SIPHER_REQUIRE_LIBSRTP=1 stage srtp-libsrtp2 300 sum_cargo_test \
+  cargo test "${LOCKED[@]}" -p sipher-core --test srtp_libsrtp2
 # The core type-checks and passes clippy for the Android targets (no NDK: scripts/check-android.sh).
 if [ "${SKIP_ANDROID:-0}" = 1 ]; then
   RESULTS+=("SKIP android-check (SKIP_ANDROID=1)")
