@@ -59,8 +59,18 @@ fn media_path(codec: CodecKind, pt: u8, frames: usize) -> Duration {
         zrtp: None,
     };
     let t0 = Instant::now();
-    let mut a = MediaSession::new(params("127.0.0.1:2"), t0, 1).expect("session");
-    let mut b = MediaSession::new(params("127.0.0.1:1"), t0, 2).expect("session");
+    let mut a = MediaSession::new(
+        params("127.0.0.1:2"),
+        t0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1),
+    )
+    .expect("session");
+    let mut b = MediaSession::new(
+        params("127.0.0.1:1"),
+        t0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2),
+    )
+    .expect("session");
     let mut src_a = ToneSource::new(440.0, 8000);
     let mut src_b = ToneSource::new(620.0, 8000);
     let (mut fa, mut fb) = (vec![0i16; DEVICE_FRAME], vec![0i16; DEVICE_FRAME]);

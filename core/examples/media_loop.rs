@@ -36,8 +36,18 @@ fn main() {
         zrtp: None,
     };
     let t0 = Instant::now();
-    let mut a = MediaSession::new(params("127.0.0.1:2"), t0, 1).unwrap();
-    let mut b = MediaSession::new(params("127.0.0.1:1"), t0, 2).unwrap();
+    let mut a = MediaSession::new(
+        params("127.0.0.1:2"),
+        t0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1),
+    )
+    .unwrap();
+    let mut b = MediaSession::new(
+        params("127.0.0.1:1"),
+        t0,
+        &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(2),
+    )
+    .unwrap();
     let mut src = WavSource::open(input).unwrap();
     let mut sink = WavSink::create(output, 48_000).unwrap();
     let mut frame = vec![0i16; DEVICE_FRAME];

@@ -103,8 +103,14 @@ fn run_with(
     let t0 = Instant::now();
     let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let (a_addr, b_addr): (SocketAddr, SocketAddr) = (A.parse().unwrap(), B.parse().unwrap());
-    let mut a = MediaSession::new(params(codec, pt, B), t0, seed).unwrap();
-    let mut b = MediaSession::new(params(codec, pt, A), t0, seed + 1).unwrap();
+    let mut a =
+        MediaSession::new(params(codec, pt, B), t0, &mut StdRng::seed_from_u64(seed)).unwrap();
+    let mut b = MediaSession::new(
+        params(codec, pt, A),
+        t0,
+        &mut StdRng::seed_from_u64(seed + 1),
+    )
+    .unwrap();
     let mut link = Link {
         rng: StdRng::seed_from_u64(seed),
         delay: Duration::from_millis(60),
@@ -262,8 +268,8 @@ fn zrtp_secures_the_stream_with_the_same_sas_on_both_sides_and_the_tone_still_ar
     let mut pb = params(CodecKind::Opus, 96, A);
     pb.zrtp = Some(ZrtpConfig::new(Zid([2; 12])));
     pb.require_srtp = true;
-    let mut a = MediaSession::new(pa, t0, 11).unwrap();
-    let mut b = MediaSession::new(pb, t0, 12).unwrap();
+    let mut a = MediaSession::new(pa, t0, &mut StdRng::seed_from_u64(11)).unwrap();
+    let mut b = MediaSession::new(pb, t0, &mut StdRng::seed_from_u64(12)).unwrap();
     let (mut sas_a, mut sas_b) = (None, None);
     let mut heard = Vec::new();
     let mut out = Vec::new();

@@ -124,7 +124,10 @@ fn no_common_codec_is_refused_with_488() {
     w.phones[B].ua = {
         let mut config = account_config("bob", PASSWORD_BOB, BOB);
         config.media = g722_only;
-        let mut ua = sipher::sip::ua::UserAgent::new(config, 23);
+        let mut ua = sipher::sip::ua::UserAgent::new(
+            config,
+            &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(23),
+        );
         ua.set_local_addr(sipher::sip::Transport::Udp, addr(BOB));
         ua
     };

@@ -149,8 +149,8 @@ pub(super) fn spawn(
     let mut params = params_from(negotiated, encoder, require_srtp)?;
     params.zrtp = zrtp;
     let uses_zrtp = params.zrtp.is_some();
-    let mut session =
-        MediaSession::new(params, Instant::now(), rand::random()).map_err(|e| e.to_string())?;
+    let mut session = MediaSession::new(params, Instant::now(), &mut rand::rngs::OsRng)
+        .map_err(|e| e.to_string())?;
     if let Some(keys) = srtp {
         let ctx = SrtpSession::new(keys.profile, &keys.local, &keys.remote)
             .map_err(|e| format!("SRTP: {e}"))?;

@@ -253,7 +253,7 @@ impl Phone {
                     .is_some_and(|a| a.allow_insecure_sdes),
             ..UaConfig::default()
         };
-        let mut ua = UserAgent::new(ua_config, rand::random());
+        let mut ua = UserAgent::new(ua_config, &mut rand::rngs::OsRng);
         for (t, addr) in &local {
             ua.set_local_addr(*t, *addr);
         }

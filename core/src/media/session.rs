@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{CryptoRng, RngCore, SeedableRng};
 
 use super::codec::{
     new_decoder, new_encoder, CodecKind, Decoder, Encoder, EncoderConfig, ResampleError, Resampler,
@@ -155,8 +155,17 @@ const DTMF_GAP: Duration = Duration::from_millis(80);
 const MIN_BITRATE: u32 = 12_000;
 
 impl MediaSession {
-    pub fn new(params: MediaParams, now: Instant, seed: u64) -> Result<MediaSession, MediaError> {
-        let mut rng = StdRng::seed_from_u64(seed);
+    /// `rng` seeds the session's own generator (256 bits): SSRC, RTCP timing and the ZRTP
+    /// endpoint's keys. The engine passes the OS generator; a seeded one makes tests
+    /// reproducible.
+    pub fn new(
+        params: MediaParams,
+        now: Instant,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<MediaSession, MediaError> {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let mut rng = StdRng::from_seed(seed);
         let codec = params.codec;
         let encoder = new_encoder(codec, &params.encoder)?;
         let decoder = new_decoder(codec)?;

@@ -57,7 +57,10 @@ impl Phone {
         config: UaConfig,
         seed: u64,
     ) -> Phone {
-        let mut ua = UserAgent::new(config, seed);
+        let mut ua = UserAgent::new(
+            config,
+            &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed),
+        );
         ua.set_local_addr(Transport::Udp, local);
         Phone {
             name: name.to_string(),

@@ -82,7 +82,12 @@ impl SdpSession {
             pending_offer: None,
             encryption,
             sdes_allowed,
-            rng: StdRng::seed_from_u64(rng.next_u64()),
+            rng: {
+                // The SDES keys come from this generator: a full 256-bit seed.
+                let mut seed = [0u8; 32];
+                rng.fill_bytes(&mut seed);
+                StdRng::from_seed(seed)
+            },
             srtp: None,
         }
     }
@@ -324,5 +329,64 @@ fn add_crypto<'a>(sd: &mut SessionDescription, lines: impl Iterator<Item = &'a C
             name: "crypto".into(),
             value: Some(value),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out a fixed byte stream: two of them that agree on their first `n` bytes show
+    /// whether anything after those bytes reaches the keys.
+    struct Bytes(Vec<u8>, usize);
+
+    impl RngCore for Bytes {
+        fn next_u32(&mut self) -> u32 {
+            let mut b = [0u8; 4];
+            self.fill_bytes(&mut b);
+            u32::from_le_bytes(b)
+        }
+        fn next_u64(&mut self) -> u64 {
+            let mut b = [0u8; 8];
+            self.fill_bytes(&mut b);
+            u64::from_le_bytes(b)
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            for d in dest {
+                *d = self.0.get(self.1).copied().unwrap_or(0);
+                self.1 += 1;
+            }
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+
+    fn crypto_offer(stream: Vec<u8>) -> String {
+        let mut s = SdpSession::new(
+            &mut Bytes(stream, 0),
+            MediaConfig::default(),
+            MediaEncryption::SrtpMandatory,
+            true,
+        );
+        let offer = String::from_utf8(s.offer("127.0.0.1".parse().unwrap(), false)).unwrap();
+        offer
+            .lines()
+            .filter(|l| l.starts_with("a=crypto"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn sdes_keys_depend_on_a_full_256_bit_seed() {
+        // Bytes 0..8 are the session id; the key generator's seed follows. With a 64-bit seed
+        // the last bytes would not matter and keys could be searched for.
+        let a = vec![1u8; 40];
+        let mut b = a.clone();
+        b[39] = 2;
+        let (ka, kb) = (crypto_offer(a), crypto_offer(b));
+        assert!(ka.contains("inline:"), "{ka}");
+        assert_ne!(ka, kb);
     }
 }

@@ -9,7 +9,8 @@
 //! use std::time::Instant;
 //! use sipher::sip::ua::{UaConfig, UaOutput, UserAgent};
 //! let now = Instant::now();
-//! let mut ua = UserAgent::new(UaConfig::default(), 7);
+//! use rand::SeedableRng;
+//! let mut ua = UserAgent::new(UaConfig::default(), &mut rand::rngs::StdRng::seed_from_u64(7));
 //! // the engine tells the UA where it listens, then runs the canonical loop:
 //! ua.set_local_addr(sipher::sip::Transport::Udp, "127.0.0.1:5070".parse().unwrap());
 //! while let Some(out) = ua.poll_output() {
@@ -33,7 +34,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{CryptoRng, RngCore, SeedableRng};
 
 use self::call::Call;
 pub use self::call::{CallHandle, CallState, Party};
@@ -187,14 +188,16 @@ enum Owner {
 }
 
 impl UserAgent {
-    /// `seed` makes tags, branches and Call-IDs reproducible in tests; the engine passes a
-    /// random one.
-    pub fn new(config: UaConfig, seed: u64) -> UserAgent {
+    /// `rng` seeds the agent's own generator (256 bits) for tags, branches, Call-IDs and SDES
+    /// keys: the engine passes the OS generator, tests a seeded one to be reproducible.
+    pub fn new(config: UaConfig, rng: &mut (impl RngCore + CryptoRng)) -> UserAgent {
         let tx = TransactionLayer::new(config.timers);
         let registration = config.account.clone().map(Registration::new);
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
         UserAgent {
             config,
-            rng: StdRng::seed_from_u64(seed),
+            rng: StdRng::from_seed(seed),
             tx,
             local_addrs: HashMap::new(),
             registration,
