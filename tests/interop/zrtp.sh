@@ -8,10 +8,9 @@
 #   audio  sipher 1000 calls linphonec 1001 (Opus, ZRTP mandatory): speech both ways scored with
 #          PESQ wb (scripts/bench/score.py) >= $MIN_MOS (default 3.0); a control first shows that
 #          the scorer fails white noise and silence against the same speech
-#   b256   linphonec 1001 (SAS types B256, B32) calls `sipher answer` 1000: when linphonec is the
-#          Initiator it picks B256, and sipher must show the same two PGP words. Sipher prefers
-#          B32 and Commit contention decides who picks, so up to $B256_TRIES calls are made until
-#          one negotiates B256 (each must show equal SAS)
+#   b256   linphonec (SAS types B256, B32) calls `sipher answer`: as the Initiator it picks B256,
+#          and sipher must show the same two PGP words. Made deterministic in a private network
+#          namespace (root; see call_b256), else up to $B256_TRIES calls through kamailio
 #   cache  sipher 1000 (--data-dir) calls linphonec 1001 (its secrets file kept) twice: "new",
 #          then "match" if linphonec kept its ZID or "new" if it did not (Debian's linphonec does
 #          not: see cache_linphone). Then sipher -> sipher directly (answer on 5097), each with its
@@ -185,10 +184,81 @@ call_audio() {
 }
 
 # --- b256: PGP-word SAS chosen by linphonec ----------------------------------------------------
+# Sipher prefers B32, and the Initiator (the side whose Commit wins) picks the SAS type: linphonec
+# must be the Initiator to pick B256. Sipher usually commits first (bzrtp works on a 10 ms tick),
+# so with root the call runs directly in a private network namespace whose loopback drops every
+# HelloACK except those to linphonec: sipher then never sees a HelloACK and takes linphonec's
+# Commit as the implicit one (RFC 6189 §4.1), so linphonec initiates every time. Without root it
+# falls back to calls through kamailio, up to $B256_TRIES, until linphonec wins a contention.
 
-# call_b256: linphonec 1001 (B256 first) calls `sipher answer` 1000, up to B256_TRIES times until
-# a call negotiates B256 (linphonec won the Commit contention); every call must show equal SAS.
 call_b256() {
+  local ns=sipher-b256-$$
+  if [ "$(id -u)" = 0 ] && ip netns add "$ns" 2>/dev/null; then
+    # lib.sh's EXIT trap stops the processes; the namespace goes with it if the script is cut short.
+    trap "ip netns del $ns 2>/dev/null; cleanup" EXIT
+    b256_netns "$ns"
+    ip netns del "$ns" 2>/dev/null
+    trap cleanup EXIT
+  else
+    b256_retries
+  fi
+}
+
+# b256_check HOW SIPHER-SAS LINPHONEC-SAS: B256 renders as two PGP words ("word:word", the even
+# word then the odd one; some are capitalised, e.g. "December"), equal on both sides.
+b256_check() {
+  [[ $3 =~ ^[A-Za-z]+:[A-Za-z]+$ ]] && [ "$2" = "$3" ]
+  check "b256: linphonec chose B256 and sipher shows the same two PGP words ($1)" $? \
+    "sipher '$2', linphonec '$3'"
+}
+
+# b256_netns NS: `sipher answer` (127.0.0.1:5097) and linphonec (scripts/bench's direct-call rc,
+# SIP 5072, RTP 7088, B256 first) in namespace NS; linphonec calls sipher directly.
+b256_netns() {
+  local ns=$1 d=$RUNDIR/lp-b256 pid lp fd a b
+  ip netns exec "$ns" ip link set lo up
+  if ! ip netns exec "$ns" iptables -A INPUT -p udp ! --dport 7088 -m string --string HelloACK \
+    --algo bm -j DROP 2>"$RUNDIR/b256-iptables.err"; then
+    echo "NOTE b256: no iptables string match ($(head -c 120 "$RUNDIR/b256-iptables.err")), trying contention"
+    b256_retries
+    return
+  fi
+  spawn b256 40 ip netns exec "$ns" "$SIPHER" answer --bind 127.0.0.1:5097 --media-encryption zrtp \
+    --max-calls 1 --duration 3 --json
+  pid=$SPAWNED_PID
+  rm -rf "$d"
+  mkdir -p "$d/.local/share/linphone"
+  { sed -e 's/^media_encryption=.*/media_encryption=zrtp/' \
+      -e 's/^media_encryption_mandatory=.*/media_encryption_mandatory=1/' \
+      "$REPO_DIR/scripts/bench/linphone/linphone-b.rc"
+    printf '%s\n' "$B256_SUITE"; } >"$d/rc"
+  mkfifo "$d/in"
+  exec {fd}<>"$d/in"
+  HOME=$d timeout -k 2 40 ip netns exec "$ns" linphonec -c "$d/rc" -d 6 -l "$d/log" <"$d/in" \
+    >"$d/out" 2>&1 &
+  lp=$!
+  PIDS+=("$lp")
+  echo "soundcard use files" >&$fd
+  if ! wait_event "$RUNDIR/b256.out" '.event == "listening"' 10 \
+    || ! wait_for "$d/log" 'reachability state is now \[UP\]' 15; then
+    fail "b256: sipher and linphonec up in the namespace" "$RUNDIR/b256.{out,err} $d/log"
+  else
+    echo "call sip:sipher@127.0.0.1:5097" >&$fd
+    finish_pid "$pid" 30
+    wait_for "$d/out" 'auth token is' 3
+  fi
+  echo quit >&$fd
+  wait_pid "$lp" 5 >/dev/null 2>&1
+  [ $? = 255 ] && stop_pid "$lp"
+  stop_pid "$pid"
+  exec {fd}>&-
+  a=$(sipher_sas "$RUNDIR/b256.out"); b=$(lp_sas lp-b256)
+  b256_check "HelloACKs to sipher dropped, linphonec initiates" "$a" "$b"
+}
+
+# b256_retries: linphonec 1001 (B256 first) calls `sipher answer` 1000 through kamailio, up to
+# B256_TRIES times until a call negotiates B256; every call must show equal SAS.
+b256_retries() {
   local try name pid a b all_equal=0 got= seen=()
   account "$RUNDIR/b256.toml" 1000
   for try in $(seq 1 "$B256_TRIES"); do
@@ -209,15 +279,10 @@ call_b256() {
     a=$(sipher_sas "$RUNDIR/$name.out"); b=$(lp_sas "lp-$name")
     seen+=("'$a'/'$b'")
     { [ -n "$a" ] && [ "$a" = "$b" ]; } || all_equal=1
-    # B256 renders as two PGP words ("word:word", the even word then the odd one; some of the
-    # words are capitalised, e.g. "December").
-    if [[ $b =~ ^[A-Za-z]+:[A-Za-z]+$ ]]; then got=$try; break; fi
+    if [[ $b =~ : ]]; then got=$try; break; fi
   done
   check "b256: every call shows the same SAS on both sides" $all_equal "sipher/linphonec: ${seen[*]}"
-  [ -n "$got" ] && [[ $a =~ ^[A-Za-z]+:[A-Za-z]+$ ]] && [ "$a" = "$b" ]
-  check "b256: linphonec chose B256 and sipher shows the same two PGP words" $? \
-    "${got:+call $got: }sipher '$a', linphonec '$b' after ${#seen[@]} call(s)$([ -z "$got" ] \
-      && echo "; linphonec never won the Commit contention, so it never chose the SAS type")"
+  b256_check "call ${got:-none} of ${#seen[@]} through kamailio" "$a" "$b"
 }
 
 # --- cache: retained secrets carried from one call to the next ---------------------------------
