@@ -20,7 +20,6 @@ use crate::sip::ua::{
     UserAgent,
 };
 use crate::sip::{Transport, Uri};
-use crate::zrtp::cache::KnownPeers;
 use crate::zrtp::message::Zid;
 use crate::zrtp::session::{SecureInfo, ZrtpConfig};
 
@@ -251,6 +250,7 @@ impl Phone {
                     .account
                     .as_ref()
                     .is_some_and(|a| a.allow_insecure_sdes),
+            zrtp: Some(zrtp_config(zids.zid())),
             ..UaConfig::default()
         };
         let mut ua = UserAgent::new(ua_config, &mut rand::rngs::OsRng);
@@ -432,7 +432,12 @@ impl Engine {
     /// Starts, updates and stops calls' media as the signalling says.
     fn on_ua_event(&mut self, ev: &UaEvent, media_events: &mpsc::UnboundedSender<MediaEvent>) {
         match ev {
-            UaEvent::Media { call, media, srtp } => match self.media.get(call) {
+            UaEvent::Media {
+                call,
+                media,
+                srtp,
+                zrtp,
+            } => match self.media.get(call) {
                 Some(task) => task.update(media.clone()),
                 None => {
                     let started = media::spawn(
@@ -446,8 +451,19 @@ impl Engine {
                             srtp: srtp.as_ref(),
                             require_srtp: self.ua.config().encryption.is_mandatory(),
                             zrtp: self.ua.config().encryption.is_zrtp().then(|| {
-                                let known = self.zids.known_peers(SystemTime::now());
-                                zrtp_config(self.zids.zid(), known)
+                                // The UA announced this identity's Hello in the SDP.
+                                let mut cfg = self
+                                    .ua
+                                    .config()
+                                    .zrtp
+                                    .clone()
+                                    .unwrap_or_else(|| zrtp_config(self.zids.zid()));
+                                cfg.known_peers = self.zids.known_peers(SystemTime::now());
+                                if let Some(z) = zrtp {
+                                    cfg.hello = Some(z.hello.clone());
+                                    cfg.peer_hello_hash = z.peer_hello_hash;
+                                }
+                                cfg
                             }),
                         },
                         &self.audio,
@@ -537,10 +553,9 @@ impl Engine {
 
 /// Our ZRTP preferences: AES-256 and SHA-384 first (the CPU cost is negligible next to the
 /// codec), X25519 then DH3k; the 4-character B32 SAS is easier to read aloud than PGP words.
-fn zrtp_config(zid: Zid, known_peers: Arc<KnownPeers>) -> ZrtpConfig {
+fn zrtp_config(zid: Zid) -> ZrtpConfig {
     use crate::zrtp::algorithms::{CipherAlgorithm, HashAlgorithm};
     let mut cfg = ZrtpConfig::new(zid);
-    cfg.known_peers = known_peers;
     cfg.algorithms.ciphers = vec![CipherAlgorithm::Aes3, CipherAlgorithm::Aes1];
     cfg.algorithms.hashes = vec![HashAlgorithm::S384, HashAlgorithm::S256];
     cfg

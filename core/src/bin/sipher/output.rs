@@ -84,7 +84,9 @@ pub(crate) fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
             "event": "call", "call": call.0, "state": state.as_str(), "status": status, "reason": reason,
             "peer": peer, "by": by.map(|b| b.as_str())
         }),
-        PhoneEvent::Ua(UaEvent::Media { call, media, srtp }) => json!({
+        PhoneEvent::Ua(UaEvent::Media {
+            call, media, srtp, ..
+        }) => json!({
             "event": "media", "call": call.0, "codec": media.codec.name, "clock_rate": media.codec.clock_rate,
             "payload_type": media.codec.payload_type.get(), "remote_rtp": media.remote_rtp.to_string(),
             "direction": media.local_direction.as_str(),

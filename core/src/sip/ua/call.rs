@@ -176,6 +176,7 @@ impl Call {
             ua.config.media.clone(),
             ua.config.encryption,
             transport == Transport::Tls || ua.config.allow_insecure_sdes,
+            ua.config.zrtp.as_ref(),
         );
         if let Some(why) = sdp.offer_refusal() {
             return Err(UaError::InsecureSdes(why));
@@ -221,6 +222,7 @@ impl Call {
             ua.config.media.clone(),
             ua.config.encryption,
             source.transport == Transport::Tls || ua.config.allow_insecure_sdes,
+            ua.config.zrtp.as_ref(),
         );
         // Check the offer now so an unusable one is refused before the phone rings.
         if !invite.body.is_empty() {
@@ -1065,6 +1067,7 @@ impl Call {
             call: self.handle,
             media,
             srtp,
+            zrtp: self.sdp.zrtp(),
         });
         // With ZRTP the media path reports security (SAS, cipher) once the exchange is done.
         if !ua.config.encryption.is_zrtp() && self.security.as_ref() != Some(&info) {

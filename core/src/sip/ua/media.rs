@@ -13,6 +13,7 @@ use crate::sdp::{
 };
 use crate::srtp::sdes::{self, CryptoAttribute};
 use crate::srtp::SrtpProfile;
+use crate::zrtp::session::{parse_zrtp_hash, PreparedHello, ZrtpConfig};
 
 /// The SDES suites we offer, strongest first (RFC 4568, 6188, 7714).
 const SDES_PROFILES: [SrtpProfile; 6] = [
@@ -63,6 +64,20 @@ pub(super) struct SdpSession {
     rng: StdRng,
     /// The SRTP keys in force, once negotiated.
     srtp: Option<SrtpKeys>,
+    /// With ZRTP: our hash chain, whose Hello's hash goes into every description we send
+    /// (`a=zrtp-hash`, RFC 6189 §8.1), and that value.
+    zrtp_hello: Option<(PreparedHello, String)>,
+    /// The `a=zrtp-hash` of the peer's last description.
+    peer_zrtp_hash: Option<[u8; 32]>,
+}
+
+/// What the media path needs for ZRTP from the signalling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZrtpMedia {
+    /// The hash chain whose Hello our SDP announced.
+    pub hello: PreparedHello,
+    /// The peer's announced Hello hash, when its SDP had one.
+    pub peer_hello_hash: Option<[u8; 32]>,
 }
 
 impl SdpSession {
@@ -71,9 +86,19 @@ impl SdpSession {
         config: MediaConfig,
         encryption: MediaEncryption,
         sdes_allowed: bool,
+        zrtp: Option<&ZrtpConfig>,
     ) -> SdpSession {
         // NTP-style ids: any value that fits in 63 bits keeps naive parsers happy.
         let session_id = rng.next_u64() >> 1;
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        // The SDES keys and the ZRTP hash chain come from this generator: a 256-bit seed.
+        let mut rng = StdRng::from_seed(seed);
+        let zrtp_hello = zrtp.filter(|_| encryption.is_zrtp()).map(|cfg| {
+            let hello = PreparedHello::generate(&mut rng);
+            let value = hello.sdp_value(cfg);
+            (hello, value)
+        });
         SdpSession {
             config,
             session_id,
@@ -82,14 +107,21 @@ impl SdpSession {
             pending_offer: None,
             encryption,
             sdes_allowed,
-            rng: {
-                // The SDES keys come from this generator: a full 256-bit seed.
-                let mut seed = [0u8; 32];
-                rng.fill_bytes(&mut seed);
-                StdRng::from_seed(seed)
-            },
+            rng,
             srtp: None,
+            zrtp_hello,
+            peer_zrtp_hash: None,
         }
+    }
+
+    /// What the media path needs for ZRTP, when this call runs it.
+    pub(super) fn zrtp(&self) -> Option<Box<ZrtpMedia>> {
+        self.zrtp_hello.as_ref().map(|(hello, _)| {
+            Box::new(ZrtpMedia {
+                hello: hello.clone(),
+                peer_hello_hash: self.peer_zrtp_hash,
+            })
+        })
     }
 
     /// The SRTP keys negotiated so far.
@@ -142,6 +174,7 @@ impl SdpSession {
                     let lines = sdes::create_offer(&SDES_PROFILES, &mut self.rng);
                     add_crypto(&mut sd, lines.iter());
                 }
+                self.add_zrtp_hash(&mut sd);
                 sd
             }
         };
@@ -175,6 +208,8 @@ impl SdpSession {
                 } else {
                     self.srtp = None;
                 }
+                self.add_zrtp_hash(&mut sd);
+                self.peer_zrtp_hash = zrtp_hash(&offer);
                 self.local = Some(sd.clone());
                 Ok((sd.to_bytes(), negotiated))
             }
@@ -191,6 +226,7 @@ impl SdpSession {
             .ok_or("an answer without an offer")?;
         let answer = SessionDescription::parse(answer).map_err(|e| e.to_string())?;
         let negotiated = process_answer(&offer, &answer).map_err(|e| e.to_string())?;
+        self.peer_zrtp_hash = zrtp_hash(&answer);
         let offered = crypto_lines(&offer);
         if offered.is_empty() {
             self.srtp = None;
@@ -282,6 +318,20 @@ impl SdpSession {
         Ok(line)
     }
 
+    fn add_zrtp_hash(&self, sd: &mut SessionDescription) {
+        let Some((_, value)) = &self.zrtp_hello else {
+            return;
+        };
+        if let Some(m) = audio_mut(sd) {
+            m.attributes
+                .retain(|a| !a.name.eq_ignore_ascii_case("zrtp-hash"));
+            m.attributes.push(Attribute {
+                name: "zrtp-hash".into(),
+                value: Some(value.clone()),
+            });
+        }
+    }
+
     fn config_for(&self, local_ip: IpAddr, hold: bool) -> MediaConfig {
         let mut config = self.config.clone();
         config.profiles = if self.encryption.wants_srtp() && self.sdes_allowed {
@@ -302,6 +352,25 @@ fn audio(sd: &SessionDescription) -> Option<&crate::sdp::MediaDescription> {
     sd.media
         .iter()
         .find(|m| m.kind.eq_ignore_ascii_case("audio") && m.port != 0)
+}
+
+fn audio_mut(sd: &mut SessionDescription) -> Option<&mut crate::sdp::MediaDescription> {
+    sd.media
+        .iter_mut()
+        .find(|m| m.kind.eq_ignore_ascii_case("audio") && m.port != 0)
+}
+
+/// The peer's announced Hello hash (version 1.10): on the audio stream, else for the session.
+fn zrtp_hash(sd: &SessionDescription) -> Option<[u8; 32]> {
+    let media = audio(sd)
+        .into_iter()
+        .flat_map(|m| m.attribute_values("zrtp-hash"));
+    let session = sd
+        .attributes
+        .iter()
+        .filter(|a| a.name.eq_ignore_ascii_case("zrtp-hash"))
+        .filter_map(|a| a.value.as_deref());
+    media.chain(session).find_map(parse_zrtp_hash)
 }
 
 /// The a=crypto values of the audio stream.
@@ -369,6 +438,7 @@ mod tests {
             MediaConfig::default(),
             MediaEncryption::SrtpMandatory,
             true,
+            None,
         );
         let offer = String::from_utf8(s.offer("127.0.0.1".parse().unwrap(), false)).unwrap();
         offer

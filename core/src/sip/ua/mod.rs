@@ -38,7 +38,7 @@ use rand::{CryptoRng, RngCore, SeedableRng};
 
 use self::call::Call;
 pub use self::call::{CallHandle, CallState, Party};
-pub use self::media::MediaConfig;
+pub use self::media::{MediaConfig, ZrtpMedia};
 use self::registration::Registration;
 pub use self::registration::{Account, RegState};
 pub use self::security::{MediaEncryption, SecurityInfo, SrtpKeys};
@@ -49,6 +49,7 @@ use super::transaction::{
     TimerConfig, TransactionEvent, TransactionKey, TransactionLayer, TransactionOutput,
 };
 use super::uri::Uri;
+use crate::zrtp::session::ZrtpConfig;
 
 /// Static configuration of a user agent.
 #[derive(Debug, Clone)]
@@ -76,6 +77,9 @@ pub struct UaConfig {
     /// TLS server certificates are not verified (testing mode): TLS then proves nothing, and
     /// calls say so.
     pub tls_unverified: bool,
+    /// Our ZRTP identity and preferences, for the `a=zrtp-hash` of calls that use ZRTP: it
+    /// must be what the media path's endpoint is made from.
+    pub zrtp: Option<ZrtpConfig>,
 }
 
 impl Default for UaConfig {
@@ -92,6 +96,7 @@ impl Default for UaConfig {
             encryption: MediaEncryption::None,
             allow_insecure_sdes: false,
             tls_unverified: false,
+            zrtp: None,
         }
     }
 }
@@ -130,6 +135,8 @@ pub enum UaEvent {
         media: media::NegotiatedMedia,
         /// The SRTP keys when the media is encrypted.
         srtp: Option<SrtpKeys>,
+        /// With ZRTP: the hash chain our SDP announced and the peer's announced Hello hash.
+        zrtp: Option<Box<ZrtpMedia>>,
     },
     /// How the call is protected now (sent when it changes).
     Security {

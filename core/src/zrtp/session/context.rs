@@ -30,6 +30,8 @@ pub(super) struct Context {
     /// Our Hello as sent (MAC sealed with H2): the Responder's Hello enters hvi and total_hash.
     pub(super) hello: Vec<u8>,
     started: bool,
+    /// A Hello that did not match the peer's `a=zrtp-hash` arrived (and was dropped).
+    pub(super) foreign_hello_seen: bool,
     out: VecDeque<ZrtpOutput>,
     timer: Option<Retransmit>,
 }
@@ -49,7 +51,10 @@ impl Context {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let mut rng = StdRng::from_seed(seed);
-        let chain = HashChain::generate(&mut rng);
+        let chain = match &cfg.hello {
+            Some(prepared) => prepared.chain(),
+            None => HashChain::generate(&mut rng),
+        };
         let hello = encode_hello(&cfg, &chain);
         Context {
             cfg,
@@ -59,6 +64,7 @@ impl Context {
             chain,
             hello,
             started: false,
+            foreign_hello_seen: false,
             out: VecDeque::new(),
             timer: None,
         }
@@ -220,7 +226,7 @@ impl Context {
     }
 }
 
-fn encode_hello(cfg: &ZrtpConfig, chain: &HashChain) -> Vec<u8> {
+pub(super) fn encode_hello(cfg: &ZrtpConfig, chain: &HashChain) -> Vec<u8> {
     let mut client_id = [b' '; 16];
     for (dst, src) in client_id.iter_mut().zip(cfg.client_id.bytes()) {
         *dst = src;

@@ -53,6 +53,7 @@
 //! ```
 
 mod context;
+mod retained;
 mod states;
 mod timer;
 
@@ -66,7 +67,8 @@ use super::algorithms::{
 };
 use super::cache::KnownPeers;
 use super::error::{PeerMisbehaved, ZrtpError};
-use super::message::{ErrorCode, Zid};
+use super::kdf::HashChain;
+use super::message::{ErrorCode, HashImage, Zid};
 use super::packet::parse_packet;
 use crate::srtp::{MasterKeys, SrtpProfile};
 
@@ -118,6 +120,61 @@ pub struct ZrtpConfig {
     /// How long the peer may keep the retained secret of this call, in seconds, sent in our
     /// Confirm (0xffff_ffff: indefinitely; 0: do not cache).
     pub cache_expiration: u32,
+    /// The hash chain to use, made before the endpoint so that our Hello's hash could go into
+    /// the SDP (`a=zrtp-hash`); without it the endpoint makes a fresh one.
+    pub hello: Option<PreparedHello>,
+    /// The peer's `a=zrtp-hash` from its SDP (§8.1): a Hello that does not hash to it is not
+    /// the peer's, and the exchange fails instead of going on with it.
+    pub peer_hello_hash: Option<[u8; 32]>,
+}
+
+/// The root of an endpoint's hash chain, made ahead of the endpoint so that the SDP can carry
+/// the hash of the Hello it will send (§8.1). Secret until Confirm reveals it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedHello {
+    h0: HashImage,
+}
+
+impl std::fmt::Debug for PreparedHello {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PreparedHello { .. }")
+    }
+}
+
+impl PreparedHello {
+    /// A fresh random chain root.
+    pub fn generate(rng: &mut (impl RngCore + CryptoRng)) -> PreparedHello {
+        PreparedHello {
+            h0: HashChain::generate(rng).h0,
+        }
+    }
+
+    /// SHA-256 of the Hello an endpoint with `cfg` and this chain sends: the `a=zrtp-hash`
+    /// value. `cfg`'s ZID, client id, algorithms and passive flag must be the endpoint's.
+    pub fn hello_hash(&self, cfg: &ZrtpConfig) -> [u8; 32] {
+        let chain = HashChain::from_h0(self.h0);
+        crate::zrtp::kdf::hello_hash(&context::encode_hello(cfg, &chain))
+    }
+
+    /// The `a=zrtp-hash` attribute value: ZRTP version and the hash in hex (§8.1).
+    pub fn sdp_value(&self, cfg: &ZrtpConfig) -> String {
+        format!("1.10 {}", hex::encode(self.hello_hash(cfg)))
+    }
+
+    pub(crate) fn chain(&self) -> HashChain {
+        HashChain::from_h0(self.h0)
+    }
+}
+
+/// The hash in an `a=zrtp-hash` value of version 1.10, if it is one.
+pub fn parse_zrtp_hash(value: &str) -> Option<[u8; 32]> {
+    let (version, hash) = value.trim().split_once(' ')?;
+    if version != "1.10" {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hash.trim(), &mut out).ok()?;
+    Some(out)
 }
 
 impl ZrtpConfig {
@@ -131,6 +188,8 @@ impl ZrtpConfig {
             timers: ZrtpTimers::default(),
             known_peers: Arc::default(),
             cache_expiration: 0xffff_ffff,
+            hello: None,
+            peer_hello_hash: None,
         }
     }
 }
@@ -292,6 +351,10 @@ pub enum ZrtpFailure {
     /// The Commit asks for a mode we do not run (multistream, preshared).
     #[error("Commit asks for an unsupported mode")]
     UnsupportedMode,
+    /// The peer's Hello does not hash to the `a=zrtp-hash` of its SDP (§8.1): someone other
+    /// than the party we signalled with answers on the media path.
+    #[error("the peer's Hello does not match the a=zrtp-hash of its SDP")]
+    HelloHashMismatch,
 }
 
 impl ZrtpFailure {
@@ -316,6 +379,8 @@ impl ZrtpFailure {
             ZrtpFailure::ReflectedPublicValue => Some(ErrorCode::BAD_PUBLIC_VALUE),
             ZrtpFailure::ChainNotClosed(_) => Some(ErrorCode::CRITICAL_SOFTWARE_ERROR),
             ZrtpFailure::UnsupportedMode => Some(ErrorCode::UNSUPPORTED_KEY_AGREEMENT),
+            // Not the peer we signalled with: nothing to tell whoever sent it.
+            ZrtpFailure::HelloHashMismatch => None,
             ZrtpFailure::Protocol(e) => match e {
                 ZrtpError::NoCommonAlgorithm(kind) => Some(by_kind(kind)),
                 ZrtpError::UnsupportedAlgorithm { kind, .. } => Some(by_kind(kind)),
@@ -385,8 +450,13 @@ impl ZrtpEndpoint {
             if matches!(self.phase, Phase::Failed) {
                 return;
             }
+            let failure = if self.ctx.foreign_hello_seen && self.state() == ZrtpState::Discovery {
+                ZrtpFailure::HelloHashMismatch
+            } else {
+                ZrtpFailure::Timeout(what)
+            };
             self.phase = Phase::Failed;
-            self.ctx.fail(now, ZrtpFailure::Timeout(what));
+            self.ctx.fail(now, failure);
         }
     }
 

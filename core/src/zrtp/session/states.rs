@@ -12,14 +12,15 @@
 use std::time::Instant;
 
 use super::context::Context;
-use super::{CacheState, SecureInfo, ZrtpFailure, ZrtpOutput, ZrtpState};
+use super::retained::{CacheOutcome, Retained};
+use super::{SecureInfo, ZrtpFailure, ZrtpOutput, ZrtpState};
 use crate::srtp::{MasterKeys, SrtpProfile};
 use crate::zrtp::agreement::KeyPair;
 use crate::zrtp::algorithms::{
     AlgoId, AlgorithmKind, AuthTag, CipherAlgorithm, HashAlgorithm, KeyAgreement, Negotiated,
     SasType,
 };
-use crate::zrtp::cache::{self as retained_cache, RetainedSecret};
+use crate::zrtp::cache::RetainedSecret;
 use crate::zrtp::error::ZrtpError;
 use crate::zrtp::kdf::{self, MatchedSecrets};
 use crate::zrtp::keys::{Role, SessionKeys};
@@ -96,6 +97,11 @@ impl Phase {
             (Phase::Failed, _) => return Ok(self),
             (_, Message::Error(code)) => {
                 ctx.transmit_ack(Message::ErrorAck);
+                // The peer gave up before its Hello ever matched what its SDP announced:
+                // the mismatch is the news for the user.
+                if matches!(self, Phase::Discovery(_)) && ctx.foreign_hello_seen {
+                    return Err(ZrtpFailure::HelloHashMismatch);
+                }
                 return Err(ZrtpFailure::PeerError(*code));
             }
             (Phase::Discovery(_), _) => {}
@@ -162,6 +168,17 @@ impl Discovery {
             Message::Hello(hello) => {
                 if hello.zid == ctx.cfg.zid {
                     return Err(ZrtpFailure::EqualZid);
+                }
+                // Not the Hello the signalled peer announced: dropped like any forgery, so an
+                // injected packet cannot end the exchange; if only such Hellos come, the
+                // timeout names the mismatch.
+                if ctx
+                    .cfg
+                    .peer_hello_hash
+                    .is_some_and(|expected| kdf::hello_hash(raw) != expected)
+                {
+                    ctx.foreign_hello_seen = true;
+                    return Ok(Phase::Discovery(self));
                 }
                 match hello.version {
                     v if v == ZRTP_VERSION => {}
@@ -592,54 +609,6 @@ impl Secure {
         }
         Ok(Phase::Secure(self))
     }
-}
-
-/// What the cache said once the peer's DHPart arrived: the matched secret (s1), the state,
-/// and the V flag we send in our Confirm.
-pub(super) struct Retained {
-    s1: Option<RetainedSecret>,
-    state: CacheState,
-    /// Our cached V flag, sent only when a retained secret proves it is the same peer.
-    our_v: bool,
-}
-
-impl std::fmt::Debug for Retained {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Retained")
-            .field("state", &self.state)
-            .field("our_v", &self.our_v)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Retained {
-    fn match_peer(ctx: &Context, n: &Negotiated, peer: &Zid, role: Role, part: &DhPart) -> Self {
-        let cached = ctx.cfg.known_peers.get(peer);
-        let (s1, state) =
-            retained_cache::match_secrets(n.hash, cached, role, &part.rs1_id, &part.rs2_id);
-        Retained {
-            s1,
-            state,
-            our_v: state == CacheState::Match && cached.is_some_and(|c| c.verified),
-        }
-    }
-
-    /// With the peer's Confirm: verified only if both sides say so (§7.1), and the secret of
-    /// this call is kept no longer than either side allows (§4.9).
-    fn outcome(&self, ctx: &Context, peer_confirm: &ConfirmBody) -> CacheOutcome {
-        CacheOutcome {
-            state: self.state,
-            verified: self.our_v && peer_confirm.sas_verified,
-            expiration: ctx.cfg.cache_expiration.min(peer_confirm.cache_expiration),
-        }
-    }
-}
-
-/// The cache's part of [`SecureInfo`].
-pub(super) struct CacheOutcome {
-    state: CacheState,
-    verified: bool,
-    expiration: u32,
 }
 
 impl From<PeerHello> for Peer {
