@@ -10,6 +10,11 @@
 //! proportion of the wall time spent inside each endpoint's calls (single thread, nothing sleeps,
 //! so the two clocks differ only by preemption). Both endpoints start at once as in a call, so
 //! Commit contention decides who initiates; every handshake uses fresh keys and ZIDs.
+//!
+//! For scale, the last column is what the key agreement's primitive alone costs one side in
+//! OpenSSL (`openssl speed`, if installed): two operations (key generation and the shared
+//! secret), from its ops/s over wall time in the same run. It leaves out everything else a
+//! handshake does (hashes, HMACs, KDF, Confirm encryption, message parsing).
 
 // A benchmark reads the clock; the ban on Instant::now is for protocol code (clippy.toml).
 #![allow(clippy::disallowed_methods)]
@@ -33,15 +38,23 @@ fn main() {
          release build, one core"
     );
     println!(
-        "{:<6} {:<20} {:>6} {:>14} {:>10} {:>10} {:>10} {:>10}",
-        "KA", "negotiated", "N", "CPU ms (both)", "per side", "initiator", "responder", "wall ms"
+        "{:<6} {:<20} {:>6} {:>14} {:>10} {:>10} {:>10} {:>10} {:>16}",
+        "KA",
+        "negotiated",
+        "N",
+        "CPU ms (both)",
+        "per side",
+        "initiator",
+        "responder",
+        "wall ms",
+        "OpenSSL 2 ops ms"
     );
-    for ka in [
-        KeyAgreement::Dh2k,
-        KeyAgreement::Dh3k,
-        KeyAgreement::Ec25,
-        KeyAgreement::Ec38,
-        KeyAgreement::X255,
+    for (ka, openssl_alg) in [
+        (KeyAgreement::Dh2k, "ffdh2048"),
+        (KeyAgreement::Dh3k, "ffdh3072"),
+        (KeyAgreement::Ec25, "ecdhp256"),
+        (KeyAgreement::Ec38, "ecdhp384"),
+        (KeyAgreement::X255, "ecdhx25519"),
     ] {
         // Warm-up: page in the code and tables before measuring.
         let mut seed = 1_000_000;
@@ -68,8 +81,10 @@ fn main() {
         let wall = wall0.elapsed().as_secs_f64() * 1e3 / f64::from(n);
         let inside = (total.initiator + total.responder).as_secs_f64();
         let share = |d: Duration| cpu * d.as_secs_f64() / inside;
+        let openssl = openssl_ops_per_s(openssl_alg)
+            .map_or("n/a".to_string(), |ops| format!("{:.3}", 2.0 * 1e3 / ops));
         println!(
-            "{:<6} {:<20} {:>6} {:>14.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
+            "{:<6} {:<20} {:>6} {:>14.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>16}",
             ka.id().to_string(),
             format!("{}/{}", negotiated.cipher_name(), negotiated.hash.id()),
             n,
@@ -78,6 +93,7 @@ fn main() {
             share(total.initiator),
             share(total.responder),
             wall,
+            openssl,
         );
     }
 }
@@ -196,6 +212,24 @@ fn thread_cpu(tick: Duration) -> Duration {
     let ticks: u32 = fields[11].parse::<u32>().expect("utime is a number")
         + fields[12].parse::<u32>().expect("stime is a number");
     tick * ticks
+}
+
+/// `openssl speed -seconds 1 ALG`: the operations per second on its last line, if it ran.
+fn openssl_ops_per_s(alg: &str) -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "1", alg])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let ops = text
+        .lines()
+        .last()?
+        .split_whitespace()
+        .last()?
+        .parse::<f64>()
+        .ok()?;
+    (ops > 0.0).then_some(ops)
 }
 
 /// The length of a clock tick (getconf CLK_TCK; 100 Hz when getconf is missing).
