@@ -18,6 +18,7 @@ PACKAGES=(
   libsrtp2-dev          # SRTP cross-check and bench against libsrtp2 (scripts/srtp, scripts/bench/srtp)
   iptables libnetfilter-queue-dev gcc python3-dev  # voice bench: userspace netem (NFQUEUE)
   clang lld llvm        # android-check: C in build scripts (ring) for Android targets, no NDK
+  maven default-jdk-headless  # kotlin-jvm: the Kotlin API tested on the JVM (Maven Central)
 )
 # android-check (scripts/check-android.sh): Debian's own Rust toolchain with its std source, so that
 # -Zbuild-std can build std for the Android targets (rustup's cargo cannot use Debian's std source).

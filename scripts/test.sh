@@ -10,7 +10,8 @@
 # Every stage runs under a time limit; each stage's output is shown and kept in
 # $TEST_RUNDIR/<stage>.log, and a summary of all stages is printed at the end.
 # Exit status: non-zero if any stage failed.
-# Environment: SKIP_INTEROP=1 skips the interop stages, SKIP_ANDROID=1 the android-check stage;
+# Environment: SKIP_INTEROP=1 skips the interop stages, SKIP_ANDROID=1 the android-check stage,
+# SKIP_KOTLIN=1 the kotlin-jvm stage;
 # TEST_RUNDIR (default: fresh dir in /tmp).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,6 +70,13 @@ sum_interop() { grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1 || true;
 BUILD_OK=0
 stage build 1500 sum_build cargo build "${LOCKED[@]}" --workspace && BUILD_OK=1
 stage cargo-test 900 sum_cargo_test cargo test "${LOCKED[@]}" --workspace
+# The Kotlin API (UniFFI) on the JVM against the real core; Kamailio for its account tests unless
+# SKIP_INTEROP=1; SKIP_KOTLIN=1 skips the stage.
+if [ "${SKIP_KOTLIN:-0}" = 1 ]; then
+  RESULTS+=("SKIP kotlin-jvm (SKIP_KOTLIN=1)")
+else
+  stage kotlin-jvm 1500 sum_interop scripts/kotlin-jvm.sh
+fi
 # SRTP against the system libsrtp2 (C peer, every SDES suite): the same test as in cargo-test, but
 # failing instead of skipping when libsrtp2-dev or cc is missing.
 SIPHER_REQUIRE_LIBSRTP=1 stage srtp-libsrtp2 300 sum_cargo_test \
