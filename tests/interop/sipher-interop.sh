@@ -15,7 +15,7 @@
 #   linphone      sipher 1000 <-> linphonec 1001 through kamailio (media_encryption=none), both
 #                 directions; sipher holds/resumes and hangs up in one, linphonec in the other
 #   tls           sipher 1002 -> kamailio -> sipher 1003, both over TLS
-#   demo          `sipher demo` runs to completion
+#   demo          `sipher demo` runs to completion; its second call is Verified on both phones
 # Every process runs under `timeout`; prints PASS/FAIL lines and "N passed, M failed";
 # exit 1 on any failure. Runtime files: $RUNDIR (default a fresh directory under /tmp).
 set -u
@@ -350,11 +350,15 @@ test_sipher_sipher_tls() {
 
 test_demo() {
   local rc
-  spawn demo 30 "$SIPHER" demo
-  finish_pid "$SPAWNED_PID" 25
+  spawn demo 40 "$SIPHER" demo
+  finish_pid "$SPAWNED_PID" 35
   rc=$?
   [ $rc = 0 ] && [ -s demo.out ]
   check "sipher demo: runs to the end, exit 0" $? "rc=$rc $(tail -n 2 demo.out | paste -sd'|' -)"
+  # The SAS was confirmed on the first call: after the restart both phones say Verified.
+  [ "$(grep -c 'sees: *ZRTP - Verified (SAS .*, cache match)' demo.out)" = 2 ]
+  check "sipher demo: the second call is ZRTP - Verified on both phones" $? \
+    "$(grep 'sees:' demo.out | paste -sd'|' -)"
 }
 
 main

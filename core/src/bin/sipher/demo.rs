@@ -1,6 +1,6 @@
 //! `sipher demo`: two phones on loopback make a ZRTP call and talk.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -14,7 +14,8 @@ use super::output::{line, Output};
 use super::{secs, start, Common, Schedule};
 
 /// Two phones on loopback: Alice calls Bob and speaks, Bob answers and records, Alice holds
-/// and resumes, Bob hangs up.
+/// and resumes, Bob hangs up. They compared the SAS and confirmed it, so a second call after
+/// both phones restart is "ZRTP - Verified" at once.
 pub(crate) async fn run(
     json: bool,
     play: Option<PathBuf>,
@@ -31,15 +32,21 @@ pub(crate) async fn run(
         json,
         duration: None,
     };
+    // Each phone keeps its ZID and retained secrets here, fresh for every demo.
+    let data = std::env::temp_dir().join(format!("sipher-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let (dir_a, dir_b) = (data.join("alice"), data.join("bob"));
     // ZRTP end to end: nobody on the path, not even a server, can listen; the users compare
     // the SAS by voice.
     let mut bob_config = PhoneConfig {
         encryption: MediaEncryption::Zrtp,
+        data_dir: Some(dir_b.clone()),
         ..PhoneConfig::default()
     };
     bob_config.audio.record = Some(record.clone());
     let mut alice_config = PhoneConfig {
         encryption: MediaEncryption::Zrtp,
+        data_dir: Some(dir_a.clone()),
         ..PhoneConfig::default()
     };
     if play.exists() {
@@ -92,7 +99,13 @@ pub(crate) async fn run(
                             _ => {}
                         }
                     }
-                    PhoneEvent::Media(MediaEvent::ZrtpSecure { info, .. }) => sas_a = Some(info.sas.clone()),
+                    PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => {
+                        // Alice reads her SAS to Bob; he sees the same and both confirm.
+                        if sas_a.is_none() && !info.verified {
+                            alice.send(Command::ConfirmSas(*call));
+                        }
+                        sas_a = Some(info.sas.clone());
+                    }
                     PhoneEvent::Media(MediaEvent::PlayFinished { call }) if alice_call == Some(*call) => {
                         schedule.at(Instant::now() + secs(0.5), Command::Hold(*call));
                     }
@@ -104,7 +117,12 @@ pub(crate) async fn run(
                 let Some(ev) = ev else { break };
                 out_b.event(&ev);
                 match &ev {
-                    PhoneEvent::Media(MediaEvent::ZrtpSecure { info, .. }) => sas_b = Some(info.sas.clone()),
+                    PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => {
+                        if sas_b.is_none() && !info.verified {
+                            bob.send(Command::ConfirmSas(*call));
+                        }
+                        sas_b = Some(info.sas.clone());
+                    }
                     PhoneEvent::Ua(UaEvent::Call { call, state, .. }) => {
                         seen_b.push(*state);
                         match state {
@@ -177,15 +195,109 @@ pub(crate) async fn run(
             "did not go as planned"
         };
         line(&format!(
-            "demo {verdict} in {:.1} s",
+            "first call {verdict} in {:.1} s",
             started.elapsed().as_secs_f64()
         ));
     }
-    if ok {
+    if !ok {
+        let _ = std::fs::remove_dir_all(&data);
+        return Err(format!(
+            "demo failed: alice saw {seen_a:?}, bob saw {seen_b:?}, SAS {sas_a:?} / {sas_b:?}"
+        ));
+    }
+    let second = verified_call(json, &dir_a, &dir_b).await;
+    let _ = std::fs::remove_dir_all(&data);
+    second
+}
+
+/// Both phones start again from their data directories and Alice calls Bob once more: the
+/// retained secret matches and both confirmed the SAS last time, so both show "Verified".
+async fn verified_call(json: bool, dir_a: &Path, dir_b: &Path) -> Result<(), String> {
+    let common = Common {
+        json,
+        duration: None,
+    };
+    let config = |dir: &Path| PhoneConfig {
+        encryption: MediaEncryption::Zrtp,
+        data_dir: Some(dir.to_path_buf()),
+        ..PhoneConfig::default()
+    };
+    let mut bob = start(config(dir_b), &common, "bob").await?;
+    let mut alice = start(config(dir_a), &common, "alice").await?;
+    let bob_addr = bob
+        .local_addr(Transport::Udp)
+        .ok_or("sipher: bob has no UDP address")?;
+    let (out_a, out_b) = (Output::new(json, "alice"), Output::new(json, "bob"));
+    if !json {
+        line("Both confirmed the SAS. The phones restart and alice calls bob again:");
+    }
+    let uri = Uri::parse(&format!("sip:bob@{bob_addr}")).map_err(|e| e.to_string())?;
+    alice.send(Command::Call(uri));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut info_a, mut info_b) = (None, None);
+    let (mut a_done, mut b_done) = (false, false);
+    let mut hangup: Option<(Instant, sipher::sip::ua::CallHandle)> = None;
+    while !(a_done && b_done) {
+        let hangup_at = hangup.map(|(at, _)| at);
+        tokio::select! {
+            _ = super::sleep_until(hangup_at), if hangup_at.is_some() => {
+                if let Some((_, call)) = hangup.take() {
+                    bob.send(Command::Hangup(call));
+                }
+            }
+            ev = alice.events.recv() => {
+                let Some(ev) = ev else { break };
+                out_a.event(&ev);
+                match &ev {
+                    PhoneEvent::Media(MediaEvent::ZrtpSecure { info, .. }) => info_a = Some(info.clone()),
+                    PhoneEvent::Ua(UaEvent::Call { state: CallState::Ended | CallState::Failed, .. }) => {
+                        alice.send(Command::Shutdown);
+                    }
+                    PhoneEvent::Stopped => a_done = true,
+                    _ => {}
+                }
+            }
+            ev = bob.events.recv() => {
+                let Some(ev) = ev else { break };
+                out_b.event(&ev);
+                match &ev {
+                    PhoneEvent::Ua(UaEvent::Call { call, state: CallState::Incoming, .. }) => {
+                        bob.send(Command::Answer(*call));
+                    }
+                    PhoneEvent::Media(MediaEvent::ZrtpSecure { call, info }) => {
+                        info_b = Some(info.clone());
+                        hangup = Some((Instant::now() + secs(1.0), *call));
+                    }
+                    PhoneEvent::Ua(UaEvent::Call { state: CallState::Ended | CallState::Failed, .. }) => {
+                        bob.send(Command::Shutdown);
+                    }
+                    PhoneEvent::Stopped => b_done = true,
+                    _ => {}
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err("demo failed: the second call did not finish within 20 s".into());
+            }
+        }
+    }
+    let verified =
+        |i: &Option<Box<sipher::zrtp::session::SecureInfo>>| i.as_ref().is_some_and(|i| i.verified);
+    let show = |i: &Option<Box<sipher::zrtp::session::SecureInfo>>| {
+        i.as_ref().map_or("no ZRTP".to_string(), |i| {
+            format!("{} (SAS {}, cache {})", i.status(), i.sas, i.cache.as_str())
+        })
+    };
+    if !json {
+        line(&format!("alice sees: {}", show(&info_a)));
+        line(&format!("bob sees:   {}", show(&info_b)));
+    }
+    if verified(&info_a) && verified(&info_b) {
         Ok(())
     } else {
         Err(format!(
-            "demo failed: alice saw {seen_a:?}, bob saw {seen_b:?}, SAS {sas_a:?} / {sas_b:?}"
+            "demo failed: the second call is not verified: alice {}, bob {}",
+            show(&info_a),
+            show(&info_b)
         ))
     }
 }
