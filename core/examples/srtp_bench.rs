@@ -5,8 +5,9 @@
 //!
 //!     cargo run --release --example srtp_bench -- [N] [--reps R] [--peer LABEL=BINARY]...
 //!
-//! Each peer binary is run as `BINARY N R` and prints "version V" then
-//! "PROFILE ROUNDTRIP PROTECT UNPROTECT" (ns/packet, median of R) per profile.
+//! Each of the R rounds times Sipher once and runs each peer binary once as `BINARY N 1`; a peer
+//! prints "version V" then "PROFILE ROUNDTRIP PROTECT UNPROTECT" (ns/packet) per profile. Each
+//! cell is the median over the rounds.
 
 use std::collections::HashMap;
 use std::process::Command;
@@ -37,78 +38,98 @@ fn main() {
     }
     let reps = reps.max(1);
 
-    // Sipher first, then each peer, one after the other on the same machine.
-    let ours: HashMap<&str, [f64; 3]> = PROFILES
+    // Rounds interleave Sipher and the peers, so that load from elsewhere on the machine falls
+    // on all columns alike; each cell is the median over the rounds.
+    let mut ours: Samples = HashMap::new();
+    let mut theirs: Vec<(String, Samples)> = peers
         .iter()
-        .map(|p| (p.sdes_name().expect("SDES suites"), measure(*p, n, reps)))
+        .map(|(label, _)| (label.clone(), HashMap::new()))
         .collect();
-    let columns: Vec<(String, Option<HashMap<String, [f64; 3]>>)> = peers
-        .iter()
-        .map(|(label, bin)| run_peer(label, bin, n, reps))
-        .collect();
+    for _ in 0..reps {
+        for profile in PROFILES {
+            let name = profile.sdes_name().expect("SDES suites").to_string();
+            ours.entry(name).or_default().push(measure(profile, n));
+        }
+        for ((_, bin), (label, samples)) in peers.iter().zip(&mut theirs) {
+            if let Some((version, results)) = run_peer(bin, n) {
+                if !label.contains(&version) {
+                    *label = format!("{label}: {version}");
+                }
+                for (name, v) in results {
+                    samples.entry(name).or_default().push(v);
+                }
+            }
+        }
+    }
 
     println!(
-        "SRTP ns/packet, 160-byte payload, {n} packets, median of {reps} runs, release build, \
-         one core"
+        "SRTP ns/packet, 160-byte payload, {n} packets, median of {reps} interleaved rounds, \
+         release build, one core"
     );
     println!();
     print!("| profile | operation | Sipher (webrtc-srtp, RustCrypto) |");
-    for (label, _) in &columns {
+    for (label, _) in &theirs {
         print!(" {label} |");
     }
     println!();
-    println!("|---|---|---:|{}", "---:|".repeat(columns.len()));
+    println!("|---|---|---:|{}", "---:|".repeat(theirs.len()));
     for profile in PROFILES {
         let name = profile.sdes_name().expect("SDES suites");
         for (i, op) in OPERATIONS.iter().enumerate() {
-            print!("| {name} | {op} | {:.0} |", ours[name][i]);
-            for (_, results) in &columns {
-                match results.as_ref().and_then(|r| r.get(name)) {
-                    Some(v) => print!(" {:.0} |", v[i]),
-                    None => print!(" n/a |"),
-                }
+            print!("| {name} | {op} | {} |", cell(&ours, name, i));
+            for (_, samples) in &theirs {
+                print!(" {} |", cell(samples, name, i));
             }
             println!();
         }
     }
 }
 
-/// Median over `reps` fresh session pairs of [round trip, protect, unprotect] ns/packet.
-fn measure(profile: SrtpProfile, n: u32, reps: usize) -> [f64; 3] {
+/// Per profile name, one [round trip, protect, unprotect] ns/packet per round.
+type Samples = HashMap<String, Vec<[f64; 3]>>;
+
+fn cell(samples: &Samples, name: &str, op: usize) -> String {
+    match samples.get(name) {
+        Some(runs) if !runs.is_empty() => {
+            format!("{:.0}", median(runs.iter().map(|r| r[op]).collect()))
+        }
+        _ => "n/a".to_string(),
+    }
+}
+
+/// [round trip, protect, unprotect] ns/packet over `n` packets, fresh sessions for each.
+fn measure(profile: SrtpProfile, n: u32) -> [f64; 3] {
     let key = vec![0x11; profile.key_len()];
     let salt = vec![0x22; profile.salt_len()];
     let keys = MasterKeys::new(profile, &key, &salt).expect("lengths are the profile's");
-    let mut runs = vec![[0.0; 3]; reps];
-    for run in &mut runs {
-        let mut tx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
-        let mut rx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
-        let mut buf = vec![0u8; 12 + 160];
-        let start = Instant::now();
-        for i in 0..n {
-            fill(&mut buf, i);
-            let protected = tx.protect_rtp(&buf).expect("valid RTP");
-            let clear = rx.unprotect_rtp(&protected).expect("our own SRTP verifies");
-            std::hint::black_box(clear);
-        }
-        run[0] = per_packet(start, n);
-
-        let mut tx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
-        let mut rx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
-        let start = Instant::now();
-        let stored: Vec<Vec<u8>> = (0..n)
-            .map(|i| {
-                fill(&mut buf, i);
-                tx.protect_rtp(&buf).expect("valid RTP")
-            })
-            .collect();
-        run[1] = per_packet(start, n);
-        let start = Instant::now();
-        for p in &stored {
-            std::hint::black_box(rx.unprotect_rtp(p).expect("our own SRTP verifies"));
-        }
-        run[2] = per_packet(start, n);
+    let mut tx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
+    let mut rx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
+    let mut buf = vec![0u8; 12 + 160];
+    let start = Instant::now();
+    for i in 0..n {
+        fill(&mut buf, i);
+        let protected = tx.protect_rtp(&buf).expect("valid RTP");
+        let clear = rx.unprotect_rtp(&protected).expect("our own SRTP verifies");
+        std::hint::black_box(clear);
     }
-    std::array::from_fn(|i| median(runs.iter().map(|r| r[i]).collect()))
+    let round_trip = per_packet(start, n);
+
+    let mut tx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
+    let mut rx = SrtpSession::new(profile, &keys, &keys).expect("keys are for profile");
+    let start = Instant::now();
+    let stored: Vec<Vec<u8>> = (0..n)
+        .map(|i| {
+            fill(&mut buf, i);
+            tx.protect_rtp(&buf).expect("valid RTP")
+        })
+        .collect();
+    let protect = per_packet(start, n);
+    let start = Instant::now();
+    for p in &stored {
+        std::hint::black_box(rx.unprotect_rtp(p).expect("our own SRTP verifies"));
+    }
+    let unprotect = per_packet(start, n);
+    [round_trip, protect, unprotect]
 }
 
 /// The packet libsrtp_bench.c builds, in place: V=2, PT 0, seq i, timestamp 160*i,
@@ -134,15 +155,11 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// Runs one peer binary; the column label gets the version it reports. `None` if it failed.
-fn run_peer(
-    label: &str,
-    bin: &str,
-    n: u32,
-    reps: usize,
-) -> (String, Option<HashMap<String, [f64; 3]>>) {
+/// Runs one peer binary for one round: its version and its numbers per profile, or `None`
+/// (with a message) if it failed.
+fn run_peer(bin: &str, n: u32) -> Option<(String, HashMap<String, [f64; 3]>)> {
     let out = match Command::new(bin)
-        .args([n.to_string(), reps.to_string()])
+        .args([n.to_string(), "1".to_string()])
         .output()
     {
         Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -151,19 +168,19 @@ fn run_peer(
                 "srtp_bench: {bin} failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            return (label.to_string(), None);
+            return None;
         }
         Err(e) => {
             eprintln!("srtp_bench: cannot run {bin}: {e}");
-            return (label.to_string(), None);
+            return None;
         }
     };
-    let mut version = None;
+    let mut version = String::new();
     let mut results = HashMap::new();
     for line in out.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         match fields.as_slice() {
-            ["version", rest @ ..] => version = Some(rest.join(" ")),
+            ["version", rest @ ..] => version = rest.join(" "),
             [name, rt, pr, un] => {
                 if let (Ok(rt), Ok(pr), Ok(un)) = (rt.parse(), pr.parse(), un.parse()) {
                     results.insert(name.to_string(), [rt, pr, un]);
@@ -172,9 +189,5 @@ fn run_peer(
             _ => {}
         }
     }
-    let label = match version {
-        Some(v) => format!("{label}: {v}"),
-        None => label.to_string(),
-    };
-    (label, Some(results))
+    Some((version, results))
 }

@@ -1,17 +1,18 @@
 #!/bin/bash
 # SRTP per packet, Sipher beside libsrtp2 in C, in one run and one table (BENCHMARKS.md, SRTP):
-#   scripts/bench/srtp-bench.sh [N] [REPS]      (defaults: 200000 packets, median of 5 runs)
+#   scripts/bench/srtp-bench.sh [N] [ROUNDS]   (defaults: 200000 packets, median of 7 rounds)
 # Compiles scripts/bench/srtp/libsrtp_bench.c with cc -O2 against
 #   - the system libsrtp2 (Debian's libsrtp2-dev; its crypto is NSS, not OpenSSL), and
 #   - if python3 has pylibsrtp, the libsrtp2 + OpenSSL that its wheel bundles (called from C,
 #     no Python in the timed loop; linked with libpython only to satisfy the module's symbols),
-# then runs `cargo run --release --example srtp_bench`, which times Sipher and runs both binaries
-# with the same packet count and payload (160 bytes). Uses $CARGO_TARGET_DIR (default target/).
+# then builds and runs the srtp_bench example (release), which times Sipher and runs both binaries
+# round by round, interleaved, with the same packet count and payload (160 bytes); each cell is
+# the median over the rounds. Uses $CARGO_TARGET_DIR (default target/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 N=${1:-200000}
-REPS=${2:-5}
+REPS=${2:-7}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=$TARGET/srtp-bench
 mkdir -p "$OUT"
