@@ -75,7 +75,7 @@ else
   echo "(no Kamailio: the account tests are skipped)"
 fi
 
-MVN=(mvn -B -ntp ${MVN_ARGS:-})
+MVN=(mvn -B -ntp -Dstyle.color=never ${MVN_ARGS:-})
 echo "=== kotlin-jvm: mvn test (android/kotlin-jvm)"
 REPORTS=$ROOT/android/kotlin-jvm/target/surefire-reports
 rm -rf "$REPORTS"

@@ -447,7 +447,7 @@ impl RegistrationInfo {
             RegState::Unregistering => RegistrationState::Unregistering,
             RegState::Unregistered => RegistrationState::Unregistered,
         };
-        let failure = (state == RegistrationState::Failed).then(|| match status {
+        let failure = (state == RegistrationState::Failed).then_some(match status {
             Some(401 | 403 | 407) => RegistrationFailure::WrongCredentials,
             Some(_) => RegistrationFailure::Refused,
             None => RegistrationFailure::Unreachable,
