@@ -160,6 +160,7 @@ fn cached_peer_debug_output_hides_the_secrets() {
         rs1: Some([0x5a; 32]),
         rs2: None,
         verified: true,
+        pbx_enrolled: false,
     };
     let shown = format!("{p:?}");
     assert!(

@@ -501,6 +501,13 @@ impl Engine {
         let MediaEvent::ZrtpSecure { call, info } = ev else {
             return;
         };
+        if info.sas_relayed {
+            // The same keys, with the far end's SAS from an enrolled PBX: nothing to store.
+            if let Some((shown, _)) = self.zrtp_calls.get_mut(call) {
+                *shown = info.clone();
+            }
+            return;
+        }
         let pending = match self.zids.record(info, SystemTime::now()) {
             Ok(pending) => pending,
             Err(e) => {
@@ -533,7 +540,8 @@ impl Engine {
             return;
         };
         let saved = if verified {
-            self.zids.confirm(info.peer_zid, pending.take())
+            self.zids
+                .confirm(info.peer_zid, pending.take(), info.enrollment_offered)
         } else {
             self.zids.revoke(info.peer_zid)
         };

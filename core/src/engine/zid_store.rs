@@ -126,6 +126,7 @@ impl ZidStore {
                         rs1: live(&p.rs1),
                         rs2: live(&p.rs2),
                         verified: p.verified,
+                        pbx_enrolled: p.pbx_enrolled,
                     };
                     (*zid, cached)
                 })
@@ -164,10 +165,17 @@ impl ZidStore {
     }
 
     /// The users compared the SAS and it matched: the peer is verified from now on, and a
-    /// secret held back by a mismatch is stored.
-    pub fn confirm(&mut self, peer: Zid, pending: Option<Pending>) -> Result<(), ZidStoreError> {
+    /// secret held back by a mismatch is stored. `enroll`: the peer is a PBX that asked to be
+    /// enrolled, and from now on its relayed SAS is believed (§7.3.1).
+    pub fn confirm(
+        &mut self,
+        peer: Zid,
+        pending: Option<Pending>,
+        enroll: bool,
+    ) -> Result<(), ZidStoreError> {
         let entry = self.peers.entry(peer).or_default();
         entry.verified = true;
+        entry.pbx_enrolled |= enroll;
         if let Some(p) = pending.filter(|p| p.peer == peer) {
             entry.rs2 = entry.rs1.take();
             entry.rs1 = Some(p.secret);
@@ -175,10 +183,11 @@ impl ZidStore {
         self.save()
     }
 
-    /// Forget that the peer was verified.
+    /// Forget that the peer was verified (and, for a PBX, that it was enrolled).
     pub fn revoke(&mut self, peer: Zid) -> Result<(), ZidStoreError> {
         if let Some(entry) = self.peers.get_mut(&peer) {
             entry.verified = false;
+            entry.pbx_enrolled = false;
         }
         self.save()
     }
@@ -235,6 +244,8 @@ struct StoredPeer {
     rs2: Option<StoredSecret>,
     #[serde(default)]
     verified: bool,
+    #[serde(default)]
+    pbx_enrolled: bool,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -378,6 +389,9 @@ mod tests {
             cache,
             verified: false,
             cache_expiration: expiration,
+            sas_hash: [0; 32],
+            enrollment_offered: false,
+            sas_relayed: false,
         }
     }
 
@@ -398,7 +412,7 @@ mod tests {
             .unwrap();
         s.record(&info(7, 2, CacheState::Match, u32::MAX), now)
             .unwrap();
-        s.confirm(Zid([7; 12]), None).unwrap();
+        s.confirm(Zid([7; 12]), None, false).unwrap();
         let (s2, warnings) = ZidStore::open(&d).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(s2.zid(), zid, "the ZID is made once");
@@ -419,20 +433,23 @@ mod tests {
         let peer = Zid([8; 12]);
         s.record(&info(8, 1, CacheState::New, u32::MAX), now)
             .unwrap();
-        s.confirm(peer, None).unwrap();
+        s.confirm(peer, None, false).unwrap();
         let pending = s
             .record(&info(8, 9, CacheState::Mismatch, u32::MAX), now)
             .unwrap();
         let p = &s.known_peers(now)[&peer];
         assert_eq!((p.rs1, p.verified), (Some([1; 32]), false));
-        s.confirm(peer, pending).unwrap();
+        s.confirm(peer, pending, true).unwrap();
         let p = &s.known_peers(now)[&peer];
         assert_eq!(
             (p.rs1, p.rs2, p.verified),
             (Some([9; 32]), Some([1; 32]), true)
         );
+        assert!(p.pbx_enrolled, "an enrolment is remembered");
         s.revoke(peer).unwrap();
-        assert!(!ZidStore::open(&d).unwrap().0.is_verified(&peer));
+        let reopened = ZidStore::open(&d).unwrap().0;
+        assert!(!reopened.is_verified(&peer));
+        assert!(!reopened.known_peers(now)[&peer].pbx_enrolled);
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -694,6 +694,10 @@ impl MediaSession {
                 ZrtpOutput::Transmit(data) => {
                     self.out.push_back(MediaOutput::Transmit { dest, data })
                 }
+                // A trusted PBX relayed the far end's SAS: same keys, new SAS to show.
+                ZrtpOutput::Secure(info) if info.sas_relayed => {
+                    self.out.push_back(MediaOutput::ZrtpSecure(Box::new(info)))
+                }
                 ZrtpOutput::Secure(info) => {
                     match SrtpSession::new(info.srtp_profile, &info.local_srtp, &info.remote_srtp) {
                         Ok(srtp) => {

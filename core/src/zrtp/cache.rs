@@ -29,6 +29,9 @@ pub struct CachedPeer {
     pub rs2: Option<RetainedSecret>,
     /// The users compared the SAS with this peer and confirmed it (the V flag, §7.1).
     pub verified: bool,
+    /// The peer is a PBX the user enrolled as a trusted MiTM (§7.3.1): only its SASrelay
+    /// is believed.
+    pub pbx_enrolled: bool,
 }
 
 impl std::fmt::Debug for CachedPeer {
@@ -37,6 +40,7 @@ impl std::fmt::Debug for CachedPeer {
             .field("rs1", &self.rs1.is_some())
             .field("rs2", &self.rs2.is_some())
             .field("verified", &self.verified)
+            .field("pbx_enrolled", &self.pbx_enrolled)
             .finish()
     }
 }
@@ -138,6 +142,7 @@ mod tests {
             rs1: rs1.map(|b| [b; 32]),
             rs2: rs2.map(|b| [b; 32]),
             verified: false,
+            pbx_enrolled: false,
         }
     }
 

@@ -119,7 +119,8 @@ pub(crate) fn json_event(ev: &PhoneEvent) -> Option<serde_json::Value> {
             "event": "security", "call": call.0, "mode": "zrtp", "sas": info.sas,
             "cipher": info.cipher_name(), "key_agreement": info.key_agreement.id().to_string(),
             "badge": info.badge(), "verified": info.verified, "status": info.status(),
-            "cache": info.cache.as_str(), "pbx": info.pbx_peer, "auth_tag": info.auth_tag.id().to_string(),
+            "cache": info.cache.as_str(), "pbx": info.pbx_peer,
+            "sas_relayed": info.sas_relayed, "enrollment_offered": info.enrollment_offered, "auth_tag": info.auth_tag.id().to_string(),
             "hash": info.hash.id().to_string(), "insecure": false
         }),
         PhoneEvent::Media(MediaEvent::ZrtpFailed { call, reason }) => json!({
@@ -218,12 +219,16 @@ pub(crate) fn human_event(ev: &PhoneEvent) -> Option<String> {
             info.status(),
             info.sas,
             info.badge(),
-            match (info.verified, info.cache) {
-                (_, CacheState::Mismatch) => {
+            match (info.verified, info.cache, info.sas_relayed) {
+                (_, _, true) => " — the far end's SAS, relayed by your enrolled PBX",
+                (_, CacheState::Mismatch, _) => {
                     " — ALARM: the cached secret did not match; compare the SAS by voice"
                 }
-                (true, _) => "",
-                (false, _) => " — compare it by voice",
+                (true, _, _) => "",
+                (false, _, _) if info.enrollment_offered => {
+                    " — compare it by voice; confirming it enrols this PBX as trusted"
+                }
+                (false, _, _) => " — compare it by voice",
             }
         ),
         PhoneEvent::Media(MediaEvent::ZrtpFailed { call, reason }) => {

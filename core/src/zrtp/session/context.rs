@@ -17,7 +17,9 @@ use crate::zrtp::algorithms::{HashAlgorithm, Negotiated};
 use crate::zrtp::cache;
 use crate::zrtp::kdf::{self, HashChain};
 use crate::zrtp::keys::{self, Role, SessionKeys};
-use crate::zrtp::message::{ConfirmBody, DhPart, Hello, Mac, Message, Zid, ZRTP_VERSION};
+use crate::zrtp::message::{
+    ConfirmBody, DhPart, ErrorCode, Hello, Mac, Message, Ping, PingAck, Zid, ZRTP_VERSION,
+};
 use crate::zrtp::packet::encode_packet;
 
 /// The endpoint's state that outlives every phase.
@@ -89,6 +91,39 @@ impl Context {
         self.sequence = self.sequence.wrapping_add(1);
         let packet = encode_packet(self.sequence, self.ssrc, message);
         self.out.push_back(ZrtpOutput::Transmit(packet));
+    }
+
+    /// Send an Error once, without waiting for ErrorACK: for refusals that do not end the
+    /// exchange (an untrusted SASrelay, GoClear).
+    pub(super) fn transmit_error(&mut self, code: ErrorCode) {
+        // An Error message is a fixed four-byte body: encoding cannot fail.
+        let bytes = Message::Error(code).encode().expect("Error always encodes");
+        self.transmit(&bytes);
+    }
+
+    /// PingACK for a Ping (§5.16), naming its endpoint hash and SSRC.
+    pub(super) fn answer_ping(&mut self, ping: &Ping, ssrc: Ssrc) {
+        let ack = Message::PingAck(PingAck {
+            version: ZRTP_VERSION,
+            endpoint_hash: self.endpoint_hash(),
+            received_endpoint_hash: ping.endpoint_hash,
+            received_ssrc: ssrc.0,
+        });
+        // PingACK is a fixed-size body: encoding cannot fail.
+        let bytes = ack.encode().expect("PingACK always encodes");
+        self.transmit(&bytes);
+    }
+
+    /// Our endpoint hash: SHA-256 of ZID and SSRC, truncated to 64 bits (§5.15).
+    fn endpoint_hash(&self) -> [u8; 8] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.cfg.zid.0);
+        h.update(self.ssrc.0.to_be_bytes());
+        let d = h.finalize();
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&d[..8]);
+        out
     }
 
     /// Send a bare message that has no body (HelloACK, Conf2ACK, ErrorACK).
@@ -208,7 +243,7 @@ impl Context {
     ) -> Result<Vec<u8>, ZrtpFailure> {
         let body = ConfirmBody {
             h0: self.chain.h0,
-            enrollment: false,
+            enrollment: self.cfg.pbx && self.cfg.enroll,
             sas_verified,
             allow_clear: false,
             disclosure: false,
@@ -238,7 +273,7 @@ pub(super) fn encode_hello(cfg: &ZrtpConfig, chain: &HashChain) -> Vec<u8> {
         h3: chain.h3,
         zid: cfg.zid,
         signature_capable: false,
-        mitm: false,
+        mitm: cfg.pbx,
         passive: cfg.passive,
         hashes,
         ciphers,

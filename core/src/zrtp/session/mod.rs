@@ -53,6 +53,7 @@
 //! ```
 
 mod context;
+mod relay;
 mod retained;
 mod states;
 mod timer;
@@ -126,6 +127,10 @@ pub struct ZrtpConfig {
     /// The peer's `a=zrtp-hash` from its SDP (§8.1): a Hello that does not hash to it is not
     /// the peer's, and the exchange fails instead of going on with it.
     pub peer_hello_hash: Option<[u8; 32]>,
+    /// We are a trusted MiTM (a PBX): the M flag in Hello (§7.3). Phones leave it off.
+    pub pbx: bool,
+    /// As a PBX, ask the peer to enrol us (the E flag in Confirm, §7.3.1).
+    pub enroll: bool,
 }
 
 /// The root of an endpoint's hash chain, made ahead of the endpoint so that the SDP can carry
@@ -190,6 +195,8 @@ impl ZrtpConfig {
             cache_expiration: 0xffff_ffff,
             hello: None,
             peer_hello_hash: None,
+            pbx: false,
+            enroll: false,
         }
     }
 }
@@ -214,7 +221,8 @@ pub enum ZrtpState {
 pub enum ZrtpOutput {
     /// Send this ZRTP packet to the peer on the RTP port.
     Transmit(Vec<u8>),
-    /// The exchange succeeded (reported once): keys for SRTP and the SAS.
+    /// The exchange succeeded: keys for SRTP and the SAS. Reported once, and again with
+    /// `sas_relayed` set (same keys) when an enrolled PBX relays the far end's SAS.
     Secure(SecureInfo),
     /// The exchange failed (reported once). An Error message went to the peer where the RFC
     /// asks for one.
@@ -258,6 +266,14 @@ pub struct SecureInfo {
     /// How long the new retained secret may be kept, in seconds (the shorter of both sides'
     /// Confirm; 0xffff_ffff = indefinitely, 0 = not at all), §4.9 and §5.7.
     pub cache_expiration: u32,
+    /// sashash, from which the SAS is rendered; a PBX relays it to its other leg.
+    pub sas_hash: [u8; 32],
+    /// The peer is a PBX that asks to be enrolled as a trusted MiTM (§7.3.1): confirming
+    /// this call's SAS enrols it.
+    pub enrollment_offered: bool,
+    /// `sas` is the far end's SAS, relayed by an enrolled PBX (§7.3), not our own with the
+    /// PBX. Reported as a second [`ZrtpOutput::Secure`] with the same keys.
+    pub sas_relayed: bool,
 }
 
 impl SecureInfo {
@@ -441,7 +457,24 @@ impl ZrtpEndpoint {
             return;
         };
         let raw = packet.message;
-        self.step(now, |phase, ctx| phase.on_message(ctx, now, message, raw));
+        match message {
+            // Answered in every state; they never change it (§5.15, §5.16, §5.11).
+            super::message::Message::Ping(ping) => self.ctx.answer_ping(&ping, packet.ssrc),
+            super::message::Message::GoClear { .. } => {
+                // Sipher never drops to clear media.
+                self.ctx.transmit_error(ErrorCode::GOCLEAR_NOT_ALLOWED);
+            }
+            message => self.step(now, |phase, ctx| phase.on_message(ctx, now, message, raw)),
+        }
+    }
+
+    /// As a trusted MiTM (PBX) with a secure session, relay the SAS of our other leg to this
+    /// peer (§7.3). False when not secure yet or not configured as a PBX.
+    pub fn relay_sas(&mut self, now: Instant, other_leg: &SecureInfo) -> bool {
+        match &self.phase {
+            Phase::Secure(s) if self.ctx.cfg.pbx => s.relay_sas(&mut self.ctx, now, other_leg),
+            _ => false,
+        }
     }
 
     /// Time has reached (or passed) [`ZrtpEndpoint::poll_timeout`].

@@ -52,6 +52,7 @@ impl Retained {
             state: self.state,
             verified: self.our_v && peer_confirm.sas_verified,
             expiration: ctx.cfg.cache_expiration.min(peer_confirm.cache_expiration),
+            enrollment: peer_confirm.enrollment,
         }
     }
 }
@@ -61,4 +62,6 @@ pub(super) struct CacheOutcome {
     pub(super) state: CacheState,
     pub(super) verified: bool,
     pub(super) expiration: u32,
+    /// The peer's Confirm had the E flag (enrollment, §7.3.1).
+    pub(super) enrollment: bool,
 }

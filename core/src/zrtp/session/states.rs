@@ -12,6 +12,7 @@
 use std::time::Instant;
 
 use super::context::Context;
+use super::relay::{RelayKeys, Relayed};
 use super::retained::{CacheOutcome, Retained};
 use super::{SecureInfo, ZrtpFailure, ZrtpOutput, ZrtpState};
 use crate::srtp::{MasterKeys, SrtpProfile};
@@ -553,6 +554,8 @@ pub(super) struct Secure {
     info: SecureInfo,
     role: Role,
     peer_hello_raw: Vec<u8>,
+    /// For SASrelay in either direction.
+    relay: RelayKeys,
 }
 
 impl Secure {
@@ -596,18 +599,51 @@ impl Secure {
                 cache: outcome.state,
                 verified: outcome.verified,
                 cache_expiration: outcome.expiration,
+                sas_hash: keys.sas_hash,
+                enrollment_offered: peer.pbx && outcome.enrollment,
+                sas_relayed: false,
             },
             role,
             peer_hello_raw: peer.hello_raw,
+            relay: RelayKeys {
+                n,
+                keys: keys.clone(),
+                role,
+            },
         })
     }
 
     fn on_message(self, ctx: &mut Context, msg: Message) -> Step {
-        // Our Conf2ACK was lost: the Initiator repeats Confirm2.
-        if matches!(msg, Message::Confirm2(_)) && self.role == Role::Responder {
-            ctx.transmit_ack(Message::Conf2Ack);
+        match msg {
+            // Our Conf2ACK was lost: the Initiator repeats Confirm2.
+            Message::Confirm2(_) if self.role == Role::Responder => {
+                ctx.transmit_ack(Message::Conf2Ack);
+            }
+            Message::SasRelay(enc) => {
+                if let Relayed::Trusted(info) = self.relay.receive(ctx, &self.info, &enc) {
+                    ctx.emit(ZrtpOutput::Secure(*info));
+                }
+            }
+            Message::RelayAck if ctx.retransmitting("SASrelay") => ctx.stop_timer(),
+            _ => {}
         }
         Ok(Phase::Secure(self))
+    }
+
+    /// As a PBX: send the SAS of our other leg (reliably, until RelayACK).
+    pub(super) fn relay_sas(
+        &self,
+        ctx: &mut Context,
+        now: Instant,
+        other_leg: &SecureInfo,
+    ) -> bool {
+        match self.relay.seal(ctx, other_leg) {
+            Some(msg) => {
+                ctx.send_reliably(now, "SASrelay", msg, ctx.cfg.timers.t2);
+                true
+            }
+            None => false,
+        }
     }
 }
 
