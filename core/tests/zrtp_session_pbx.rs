@@ -16,7 +16,9 @@ use sipher::zrtp::algorithms::{CipherAlgorithm, KeyAgreement, SasType};
 use sipher::zrtp::cache::{CachedPeer, KnownPeers};
 use sipher::zrtp::message::{ErrorCode, Message, Ping, Zid, ZRTP_VERSION};
 use sipher::zrtp::packet::{encode_packet, parse_packet};
-use sipher::zrtp::session::{ZrtpConfig, ZrtpEndpoint, ZrtpFailure, ZrtpOutput, ZrtpState};
+use sipher::zrtp::session::{
+    CacheState, ZrtpConfig, ZrtpEndpoint, ZrtpFailure, ZrtpOutput, ZrtpState,
+};
 use zrtp_session_net::{assert_secure_pair, config, Net};
 
 const PBX_ZID: u8 = 0xc;
@@ -32,22 +34,44 @@ fn pbx_leg(zid: u8) -> ZrtpConfig {
     c
 }
 
-/// Alice (0) ↔ PBX (1) and PBX (2) ↔ Bob (3), every leg secure.
-fn through_pbx(alice_enrolled_the_pbx: bool, seed: u64) -> Net {
+/// What Alice and the PBX remember of each other after an enrolment call: the retained
+/// secret, and on Alice's side the enrolment.
+fn after_enrolment(seed: u64) -> (KnownPeers, KnownPeers) {
+    let mut net = Net::pair(cfg(0xa), pbx_leg(PBX_ZID), seed);
+    net.run(Duration::from_secs(30));
+    let (alice, pbx) = assert_secure_pair(&net, 0, 1);
+    let mut alice_knows = KnownPeers::new();
+    alice_knows.insert(
+        alice.peer_zid,
+        CachedPeer {
+            rs1: Some(alice.rs1),
+            verified: true,
+            pbx_enrolled: true,
+            ..CachedPeer::default()
+        },
+    );
+    let mut pbx_knows = KnownPeers::new();
+    pbx_knows.insert(
+        Zid([0xa; 12]),
+        CachedPeer {
+            rs1: Some(pbx.rs1),
+            ..CachedPeer::default()
+        },
+    );
+    (alice_knows, pbx_knows)
+}
+
+/// Alice (0) ↔ PBX (1) and PBX (2) ↔ Bob (3), every leg secure. `memory`: what Alice and the
+/// PBX remember of each other.
+fn through_pbx(memory: Option<(KnownPeers, KnownPeers)>, seed: u64) -> Net {
     let mut alice = cfg(0xa);
-    if alice_enrolled_the_pbx {
-        let mut known = KnownPeers::new();
-        known.insert(
-            Zid([PBX_ZID; 12]),
-            CachedPeer {
-                pbx_enrolled: true,
-                ..CachedPeer::default()
-            },
-        );
-        alice.known_peers = Arc::new(known);
+    let mut pbx = pbx_leg(PBX_ZID);
+    if let Some((alice_knows, pbx_knows)) = memory {
+        alice.known_peers = Arc::new(alice_knows);
+        pbx.known_peers = Arc::new(pbx_knows);
     }
     let mut net = Net::new(
-        vec![alice, pbx_leg(PBX_ZID), pbx_leg(PBX_ZID), cfg(0xb)],
+        vec![alice, pbx, pbx_leg(PBX_ZID), cfg(0xb)],
         &[(0, 1), (2, 3)],
         seed,
     );
@@ -59,7 +83,7 @@ fn through_pbx(alice_enrolled_the_pbx: bool, seed: u64) -> Net {
 
 #[test]
 fn the_pbx_is_shown_as_end_at_mitm_and_offers_enrolment() {
-    let net = through_pbx(false, 1);
+    let net = through_pbx(None, 1);
     let alice = &net.secure[0][0];
     assert!(alice.pbx_peer && alice.enrollment_offered);
     assert!(alice.badge().ends_with("/EndAtMitM"), "{}", alice.badge());
@@ -73,7 +97,8 @@ fn the_pbx_is_shown_as_end_at_mitm_and_offers_enrolment() {
 
 #[test]
 fn an_enrolled_pbx_relays_bobs_sas_to_alice() {
-    let mut net = through_pbx(true, 2);
+    let mut net = through_pbx(Some(after_enrolment(7)), 2);
+    assert_eq!(net.secure[0][0].cache, CacheState::Match);
     let bob_leg = net.secure[2][0].clone();
     let now = net.now;
     assert!(net.nodes[1].relay_sas(now, &bob_leg));
@@ -100,7 +125,7 @@ fn an_enrolled_pbx_relays_bobs_sas_to_alice() {
 
 #[test]
 fn a_relay_from_a_pbx_that_was_never_enrolled_is_refused() {
-    let mut net = through_pbx(false, 3);
+    let mut net = through_pbx(None, 3);
     let bob_leg = net.secure[2][0].clone();
     let own_sas = net.secure[0][0].sas.clone();
     let now = net.now;
@@ -114,6 +139,25 @@ fn a_relay_from_a_pbx_that_was_never_enrolled_is_refused() {
         vec![ZrtpFailure::PeerError(ErrorCode::UNTRUSTED_MITM)],
         "the PBX is told why"
     );
+}
+
+#[test]
+fn an_impostor_with_the_enrolled_pbxs_zid_but_not_its_secret_is_refused() {
+    // Alice enrolled the PBX, but this "PBX" (same public ZID, M flag) never held the secret.
+    let (alice_knows, _) = after_enrolment(8);
+    let mut net = through_pbx(Some((alice_knows, KnownPeers::new())), 9);
+    assert_eq!(
+        net.secure[0][0].cache,
+        CacheState::Mismatch,
+        "the alarm is up"
+    );
+    let bob_leg = net.secure[2][0].clone();
+    let own_sas = net.secure[0][0].sas.clone();
+    let now = net.now;
+    assert!(net.nodes[1].relay_sas(now, &bob_leg));
+    net.run(Duration::from_secs(30));
+    assert_eq!(net.secure[0].len(), 1, "the forged relay is not shown");
+    assert_eq!(net.secure[0][0].sas, own_sas);
 }
 
 #[test]

@@ -1,12 +1,16 @@
 //! A trusted MiTM (PBX) relaying the SAS of its other leg (RFC 6189 §7.3): the SASrelay we
 //! send as a PBX, and what we make of one we receive. A relayed SAS is shown only when the
-//! peer is a PBX the user enrolled (§7.3.1); from anyone else it is refused with Error 0x63
-//! and our own SAS stays on screen.
+//! peer is a PBX the user enrolled (§7.3.1) and it proved, with a retained secret that
+//! matched, that it is the same PBX: its ZID alone is public and proves nothing. From anyone
+//! else the relay is refused with Error 0x63 and our own SAS stays on screen.
+//!
+//! The RFC's separate pbxsecret (s3, the "trusted MiTM key") is not kept: the retained secret
+//! of the enrolment call chain plays its part.
 
 use rand::RngCore;
 
 use super::context::Context;
-use super::SecureInfo;
+use super::{CacheState, SecureInfo};
 use crate::zrtp::algorithms::{Negotiated, SasType};
 use crate::zrtp::keys::{self, Role, SessionKeys};
 use crate::zrtp::message::{Encrypted, ErrorCode, Message, SasRelayBody};
@@ -45,7 +49,7 @@ impl RelayKeys {
             .known_peers
             .get(&info.peer_zid)
             .is_some_and(|p| p.pbx_enrolled);
-        if !(info.pbx_peer && enrolled) {
+        if !(info.pbx_peer && enrolled && info.cache == CacheState::Match) {
             // The Error stops its retransmissions; our session stays secure with our SAS.
             ctx.transmit_error(ErrorCode::UNTRUSTED_MITM);
             return Relayed::Untrusted;
