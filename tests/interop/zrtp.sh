@@ -334,8 +334,10 @@ cache_linphone() {
   [ -n "$first" ] && [ "$(field "$SEC" cache)" = $want ]
   check "cache-lp-2: second call, sipher's cache says $want (peer ZIDs met: ${peers:-none})" $? "$SEC"
   if [ $want = new ]; then
-    echo "NOTE cache-lp-2: linphonec did not keep its ZID across runs ($(sqlite3 \
-      "$RUNDIR/lp-cache/zrtp-secrets.db" 'select count(*) from ziduri' 2>/dev/null || echo '?') rows in its ziduri table), so no retained secret could match"
+    local rows
+    rows=$(sqlite3 "$RUNDIR/lp-cache/zrtp-secrets.db" 'select count(*) from ziduri' 2>/dev/null)
+    echo "NOTE cache-lp-2: linphonec did not keep its ZID across runs (${rows:-?} rows in its" \
+      "ziduri table), so no retained secret could match"
   fi
 }
 
