@@ -420,3 +420,101 @@ fn deliver(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::sip::ua::RegState;
+
+    struct Collect(Arc<Mutex<Vec<PhoneEvent>>>);
+    impl PhoneObserver for Collect {
+        fn on_event(&self, event: PhoneEvent) -> Result<(), ObserverError> {
+            self.0.lock().expect("test lock").push(event);
+            Ok(())
+        }
+    }
+
+    /// Panics on every event after counting it.
+    struct Panics(Arc<Mutex<u32>>);
+    impl PhoneObserver for Panics {
+        fn on_event(&self, _: PhoneEvent) -> Result<(), ObserverError> {
+            *self.0.lock().expect("test lock") += 1;
+            panic!("observer bug");
+        }
+    }
+
+    fn wait_for(events: &Mutex<Vec<PhoneEvent>>, n: usize) -> Vec<PhoneEvent> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while events.lock().expect("test lock").len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        events.lock().expect("test lock").clone()
+    }
+
+    fn registration(state: RegState, status: Option<u16>) -> EngineEvent {
+        EngineEvent::Ua(UaEvent::Registration {
+            state,
+            status,
+            reason: status.map(|_| "Forbidden - wrong password".into()),
+            expires: None,
+        })
+    }
+
+    #[test]
+    fn state_first_then_typed_registration_failure_despite_a_panicking_observer() {
+        let hub: SharedHub = Arc::default();
+        let panics = Arc::new(Mutex::new(0));
+        let _bad = subscribe(&hub, Box::new(Panics(panics.clone()))).expect("observer");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let good = subscribe(&hub, Box::new(Collect(seen.clone()))).expect("observer");
+        let account = Some("acc-1".to_string());
+        let waiter = lock(&hub).wait_registration();
+        lock(&hub).on_engine_event(1, &account, registration(RegState::Registering, None));
+        lock(&hub).on_engine_event(1, &account, registration(RegState::Failed, Some(403)));
+
+        let events = wait_for(&seen, 3);
+        let states: Vec<RegistrationState> = events
+            .iter()
+            .filter_map(|e| match e {
+                PhoneEvent::Registration { info } => Some(info.state),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [
+                RegistrationState::NoAccount,
+                RegistrationState::Registering,
+                RegistrationState::Failed
+            ]
+        );
+        let failed = waiter.blocking_recv().expect("the waiter is answered");
+        assert_eq!(failed.failure, Some(RegistrationFailure::WrongCredentials));
+        assert_eq!(failed.account_id, account);
+        assert!(matches!(
+            failed.error(),
+            Some(PhoneError::WrongCredentials { status: 403, .. })
+        ));
+        // Unwinding (with a backtrace) is slow: give the panicking observer its time, bounded.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while *panics.lock().expect("test lock") < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            *panics.lock().expect("test lock"),
+            3,
+            "it went on after panicking"
+        );
+
+        good.cancel();
+        lock(&hub).on_engine_event(1, &account, registration(RegState::Registered, Some(200)));
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            seen.lock().expect("test lock").len(),
+            3,
+            "nothing after cancel"
+        );
+    }
+}
