@@ -64,6 +64,7 @@ stop_kamailio() {
   [ -n "$KAMAILIO_RUNDIR" ] && RUNDIR=$KAMAILIO_RUNDIR tests/interop/stop-kamailio.sh >/dev/null
 }
 trap stop_kamailio EXIT
+trap 'exit 143' TERM INT   # (exit runs the EXIT trap: Kamailio is stopped on a time-out too)
 if [ "${SKIP_INTEROP:-0}" != 1 ] && command -v kamailio >/dev/null 2>&1; then
   KAMAILIO_RUNDIR=$(mktemp -d /tmp/sipher-kotlin.XXXXXX)
   if RUNDIR=$KAMAILIO_RUNDIR tests/interop/start-kamailio.sh >"$KAMAILIO_RUNDIR/start.txt" 2>&1; then
@@ -79,9 +80,10 @@ MVN=(mvn -B -ntp -Dstyle.color=never ${MVN_ARGS:-})
 echo "=== kotlin-jvm: mvn test (android/kotlin-jvm)"
 REPORTS=$ROOT/android/kotlin-jvm/target/surefire-reports
 rm -rf "$REPORTS"
+# (sed: Maven 3.8 still writes colour resets at the end of lines, which would glue onto ours)
 "${MVN[@]}" -f android/kotlin-jvm/pom.xml -Dsipher.bindings="$OUT/kotlin-host" \
-  -Dsipher.libdir="$(dirname "$LIB")" test
-mvn_rc=$?
+  -Dsipher.libdir="$(dirname "$LIB")" test 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
+mvn_rc=${PIPESTATUS[0]}
 # One line per test class, from Surefire's XML reports.
 suite_attr() { grep -o "<testsuite [^>]*" "$1" | head -1 | grep -o " $2=\"[^\"]*\"" | cut -d'"' -f2; }
 found=0
@@ -109,7 +111,9 @@ elif [ $mvn_rc != 0 ] && [ "$FAILED" = 0 ]; then
 fi
 
 echo "=== kotlin-jvm: the Android-flavoured Kotlin compiles (android/kotlin-android-compile)"
-if "${MVN[@]}" -q -f android/kotlin-android-compile/pom.xml -Dsipher.bindings="$OUT/kotlin-android" compile; then
+"${MVN[@]}" -q -f android/kotlin-android-compile/pom.xml -Dsipher.bindings="$OUT/kotlin-android" \
+  compile 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
+if [ "${PIPESTATUS[0]}" = 0 ]; then
   pass "Android bindings compile" "against org.robolectric:android-all (API 34)"
 else
   fail "Android bindings compile"

@@ -81,3 +81,13 @@ fun awaitNoThreads(prefix: String, seconds: Long = 10): List<String> {
     }
     return threadNames().filter { it.startsWith(prefix) }
 }
+
+/** Whether [condition] becomes true within [seconds] (polled). */
+fun eventually(seconds: Long = 10, condition: () -> Boolean): Boolean {
+    val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds)
+    while (System.nanoTime() < deadline) {
+        if (condition()) return true
+        Thread.sleep(20)
+    }
+    return condition()
+}
