@@ -152,7 +152,10 @@ impl Phone {
     }
 
     /// Stores an account and returns its id. When it becomes the active account the engine
-    /// restarts with it (calls in progress end) and it registers.
+    /// restarts with it (calls in progress end) and it registers. If the engine then cannot
+    /// start (e.g. the server does not resolve) the account stays stored, the error is
+    /// returned and the registration says `FAILED`/`UNREACHABLE`; the next account change or
+    /// `network_changed` tries again.
     pub fn add_account(&self, config: AccountConfig) -> Result<String, PhoneError> {
         self.change_accounts(|store| store.add(config))
     }
