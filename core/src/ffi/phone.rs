@@ -202,18 +202,23 @@ impl Phone {
 
     /// Tells the engine the device moved to another network (Android's network callback):
     /// it re-registers and refreshes the calls. A new network type also switches the codec
-    /// list: at once when no call is up (the engine restarts), else at the next restart.
+    /// list: at once when no call is up (the engine restarts), else at the next restart. When
+    /// the engine is not running (its account could not start), it is started again.
     pub fn network_changed(&self, network: NetworkType) -> Result<(), PhoneError> {
         let old = std::mem::replace(
             &mut *self.network.lock().unwrap_or_else(|p| p.into_inner()),
             network,
         );
-        if old != network && lock(&self.hub).calls().is_empty() {
-            let mut engine = self.lock_engine();
+        let mut engine = self.lock_engine();
+        // No engine (its account could not start before): the new network may let it.
+        if engine.is_none() || (old != network && lock(&self.hub).calls().is_empty()) {
             self.stop_engine(&mut engine);
             return self.start_engine(&mut engine);
         }
-        self.command(Command::NetworkChanged)
+        send(
+            engine.as_ref().ok_or(PhoneError::NotRunning)?,
+            Command::NetworkChanged,
+        )
     }
 
     // --- calls ---
