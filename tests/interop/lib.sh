@@ -163,6 +163,8 @@ sipp_register() {
 #   set, starts linphonec with its own HOME, stdin from a FIFO held open on a spare fd (commands
 #   via lp_cmd), console in $RUNDIR/NAME/out and debug log in $RUNDIR/NAME/log. Lifetime capped.
 #   LP_RC_EXTRA (optional): text appended to the rc copy, e.g. "$(linphone_codec_sections PCMU)".
+#   LP_HOME (optional): HOME for linphonec instead of $RUNDIR/NAME, kept across runs; linphonec
+#   keeps its ZRTP identity and retained secrets in $HOME/.linphone-zidcache.
 linphone_start() {
   local name=$1 who=$2 tr=$3 enc=$4 secs=$5 port=5060 d=$RUNDIR/$1 fd
   shift 5
@@ -178,7 +180,8 @@ linphone_start() {
   mkfifo "$d/in"
   exec {fd}<>"$d/in"
   LP_FD[$name]=$fd
-  HOME=$d timeout -k 2 "$secs" linphonec -c "$d/rc" -d 6 -l "$d/log" "$@" <"$d/in" >"$d/out" 2>&1 &
+  [ -n "${LP_HOME:-}" ] && mkdir -p "$LP_HOME/.local/share/linphone"
+  HOME=${LP_HOME:-$d} timeout -k 2 "$secs" linphonec -c "$d/rc" -d 6 -l "$d/log" "$@" <"$d/in" >"$d/out" 2>&1 &
   LP_PID[$name]=$!
   PIDS+=("$!")
   # no sound card on CI machines: play/record wav files instead
