@@ -215,7 +215,9 @@ impl AccountSettings {
         Ok(settings)
     }
 
-    fn validate(&self) -> Result<(), AccountError> {
+    /// The checks a loaded account file passes: user and domain, expiry, outbound proxy,
+    /// codec lists. For settings built in code (the app's FFI), before they are used.
+    pub fn validate(&self) -> Result<(), AccountError> {
         if self.user.is_empty() || self.user.chars().any(|c| c.is_control() || c == '@') {
             return Err(AccountError::Invalid(
                 "user must be a plain user name".into(),

@@ -331,18 +331,6 @@ impl AccountConfig {
     /// The engine's settings, checked the way the engine's account file is checked.
     pub(super) fn to_settings(&self) -> Result<AccountSettings, super::PhoneError> {
         use super::PhoneError;
-        if self.user.is_empty() || self.user.chars().any(|c| c.is_control() || c == '@') {
-            return Err(PhoneError::invalid("user", "must be a plain user name"));
-        }
-        if self.domain.is_empty() || self.domain.chars().any(|c| c.is_whitespace() || c == '@') {
-            return Err(PhoneError::invalid(
-                "domain",
-                "must be a host name or address",
-            ));
-        }
-        if self.expires == 0 {
-            return Err(PhoneError::invalid("expires", "must be at least 1 second"));
-        }
         let settings = AccountSettings {
             user: self.user.clone(),
             password: self.password.clone(),
@@ -369,12 +357,9 @@ impl AccountConfig {
             media_encryption: Some(self.media_encryption.into()),
             allow_insecure_sdes: self.allow_insecure_sdes,
         };
-        for network in [NetworkKind::Wifi, NetworkKind::Mobile] {
-            settings
-                .codecs
-                .for_network(network)
-                .map_err(|e| PhoneError::invalid("codecs", e))?;
-        }
+        settings
+            .validate()
+            .map_err(|e| PhoneError::invalid("account", e))?;
         settings
             .server_uri()
             .map_err(|e| PhoneError::invalid("outbound_proxy", e))?;
