@@ -11,6 +11,8 @@
 #   b256   linphonec (SAS types B256, B32) calls `sipher answer`: as the Initiator it picks B256,
 #          and sipher must show the same two PGP words. Made deterministic in a private network
 #          namespace (root; see call_b256), else up to $B256_TRIES calls through kamailio
+#   direct sipher (--zrtp-sas b256) calls linphonec (full suite) directly, no kamailio: the same
+#          two PGP words on both sides, X255/AES-256/S384
 #   cache  sipher 1000 (--data-dir) calls linphonec 1001 (its HOME, with .linphone-zidcache,
 #          kept) three times: "new", then "match", then after sipher's secrets are wiped "new"
 #          again with the same SAS on both sides (see cache_linphone). Then sipher -> sipher directly (answer on 5097), each with its
@@ -25,7 +27,7 @@ case $SIPHER in /*) ;; *) SIPHER=$PWD/$SIPHER ;; esac
 MIN_MOS=${MIN_MOS:-3.0}
 B256_TRIES=${B256_TRIES:-8}
 SCORE_PY=$REPO_DIR/scripts/bench/score.py
-ALL_TESTS=(out in full audio b256 cache)
+ALL_TESTS=(out in full audio b256 direct cache)
 TESTS=("$@")
 [ ${#TESTS[@]} = 0 ] && TESTS=("${ALL_TESTS[@]}")
 # Talk time after connect for the audio test: the speech (~10.7 s) plus room for the ZRTP
@@ -285,6 +287,44 @@ b256_retries() {
   b256_check "call ${got:-none} of ${#seen[@]} through kamailio" "$a" "$b"
 }
 
+# call_direct: sipher calls linphonec directly, no server (linphonec: scripts/bench's direct-call
+# rc, SIP 5072, RTP 7088, full suite, auto-answer); sipher prefers B256, so as the Initiator or
+# as the Responder to linphonec's B256-first Commit the SAS is two PGP words, equal on both sides.
+call_direct() {
+  local d=$RUNDIR/lp-direct fd lp a b sec
+  rm -rf "$d"
+  mkdir -p "$d/.local/share/linphone"
+  { sed -e 's/^media_encryption=.*/media_encryption=zrtp/' \
+      -e 's/^media_encryption_mandatory=.*/media_encryption_mandatory=1/' \
+      "$REPO_DIR/scripts/bench/linphone/linphone-b.rc"
+    printf '%s\n' "$FULL_SUITE"; } >"$d/rc"
+  mkfifo "$d/in"
+  exec {fd}<>"$d/in"
+  HOME=$d timeout -k 2 40 linphonec -c "$d/rc" -d 6 -l "$d/log" -a <"$d/in" >"$d/out" 2>&1 &
+  lp=$!
+  PIDS+=("$lp")
+  echo "soundcard use files" >&$fd
+  if ! wait_for "$d/log" 'reachability state is now \[UP\]' 15; then
+    fail "direct: linphonec up on 127.0.0.1:5072" "$d/log"
+  else
+    spawn direct 35 "$SIPHER" call sip:1001@127.0.0.1:5072 --media-encryption zrtp \
+      --zrtp-sas b256 --duration 3 --json
+    finish_pid "$SPAWNED_PID" 30
+    wait_for "$d/out" 'auth token is' 3
+  fi
+  echo quit >&$fd
+  wait_pid "$lp" 5 >/dev/null 2>&1
+  [ $? = 255 ] && stop_pid "$lp"
+  exec {fd}>&-
+  sec=$(sec_event "$RUNDIR/direct.out")
+  a=$(field "$sec" sas); b=$(lp_sas lp-direct)
+  [[ $b =~ ^[A-Za-z]+:[A-Za-z]+$ ]] && [ "$a" = "$b" ]
+  check "direct: sipher -> linphonec with no server: the same two PGP words (B256)" $? \
+    "sipher '$a', linphonec '$b'"
+  grep -qE '"cipher":"AES-256".*"hash":"S384".*"key_agreement":"X255"' <<<"$sec"
+  check "direct: linphonec's full suite negotiated (X255, AES-256, S384)" $? "$sec"
+}
+
 # --- cache: retained secrets carried from one call to the next ---------------------------------
 
 # sec_event FILE: the last ZRTP security event of a sipher run (null if none).
@@ -407,6 +447,7 @@ main() {
       full) call_out full "$FULL_SUITE" '"cipher":"AES-256".*"hash":"S384".*"key_agreement":"X255"' ;;
       audio) score_control; call_audio ;;
       b256) call_b256 ;;
+      direct) call_direct ;;
       cache) cache_linphone; cache_sipher ;;
       *) fail "unknown test '$t'" "known: ${ALL_TESTS[*]}" ;;
     esac

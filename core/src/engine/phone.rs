@@ -20,6 +20,7 @@ use crate::sip::ua::{
     UserAgent,
 };
 use crate::sip::{Transport, Uri};
+use crate::zrtp::algorithms::SasType;
 use crate::zrtp::message::Zid;
 use crate::zrtp::session::{SecureInfo, ZrtpConfig};
 
@@ -47,6 +48,9 @@ pub struct PhoneConfig {
     /// Where the ZRTP identity (ZID) and the retained-secret cache live. Without it the ZID is
     /// random per start and the cache lasts only as long as the phone.
     pub data_dir: Option<PathBuf>,
+    /// The SAS rendering we prefer (the other one stays offered): B32's four characters, or
+    /// B256's two PGP words. The side that sends the winning Commit chooses.
+    pub zrtp_sas: SasType,
 }
 
 impl Default for PhoneConfig {
@@ -65,6 +69,7 @@ impl Default for PhoneConfig {
             allow_insecure_sdes: false,
             keepalive: Duration::from_secs(30),
             data_dir: None,
+            zrtp_sas: SasType::B32,
         }
     }
 }
@@ -250,7 +255,7 @@ impl Phone {
                     .account
                     .as_ref()
                     .is_some_and(|a| a.allow_insecure_sdes),
-            zrtp: Some(zrtp_config(zids.zid())),
+            zrtp: Some(zrtp_config(zids.zid(), config.zrtp_sas)),
             ..UaConfig::default()
         };
         let mut ua = UserAgent::new(ua_config, &mut rand::rngs::OsRng);
@@ -452,12 +457,10 @@ impl Engine {
                             require_srtp: self.ua.config().encryption.is_mandatory(),
                             zrtp: self.ua.config().encryption.is_zrtp().then(|| {
                                 // The UA announced this identity's Hello in the SDP.
-                                let mut cfg = self
-                                    .ua
-                                    .config()
-                                    .zrtp
-                                    .clone()
-                                    .unwrap_or_else(|| zrtp_config(self.zids.zid()));
+                                let mut cfg =
+                                    self.ua.config().zrtp.clone().unwrap_or_else(|| {
+                                        zrtp_config(self.zids.zid(), SasType::B32)
+                                    });
                                 cfg.known_peers = self.zids.known_peers(SystemTime::now());
                                 if let Some(z) = zrtp {
                                     cfg.hello = Some(z.hello.clone());
@@ -560,12 +563,17 @@ impl Engine {
 }
 
 /// Our ZRTP preferences: AES-256 and SHA-384 first (the CPU cost is negligible next to the
-/// codec), X25519 then DH3k; the 4-character B32 SAS is easier to read aloud than PGP words.
-fn zrtp_config(zid: Zid) -> ZrtpConfig {
+/// codec), X25519 then DH3k; the SAS rendering the user prefers first (by default the
+/// 4-character B32, easier to read aloud than PGP words).
+fn zrtp_config(zid: Zid, sas: SasType) -> ZrtpConfig {
     use crate::zrtp::algorithms::{CipherAlgorithm, HashAlgorithm};
     let mut cfg = ZrtpConfig::new(zid);
     cfg.algorithms.ciphers = vec![CipherAlgorithm::Aes3, CipherAlgorithm::Aes1];
     cfg.algorithms.hashes = vec![HashAlgorithm::S384, HashAlgorithm::S256];
+    cfg.algorithms.sas_types = match sas {
+        SasType::B256 => vec![SasType::B256, SasType::B32],
+        SasType::B32 => vec![SasType::B32, SasType::B256],
+    };
     cfg
 }
 

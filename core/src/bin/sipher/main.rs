@@ -20,6 +20,7 @@ use sipher::engine::media::MediaEvent;
 use sipher::engine::{AccountSettings, Command, NetworkKind, Phone, PhoneConfig, PhoneEvent};
 use sipher::sip::ua::{CallHandle, CallState, MediaEncryption, RegState, UaEvent};
 use sipher::sip::{Transport, Uri};
+use sipher::zrtp::algorithms::SasType;
 
 #[derive(Parser)]
 #[command(
@@ -141,6 +142,10 @@ struct PeerOptions {
     /// themselves): the peer is remembered as verified.
     #[arg(long)]
     confirm_sas: bool,
+    /// The ZRTP SAS rendering to prefer: b32 (four characters) or b256 (two PGP words). The
+    /// side whose Commit wins chooses.
+    #[arg(long, value_enum, default_value = "b32")]
+    zrtp_sas: SasArg,
     /// Allow SDES keys over UDP/TCP signalling (insecure: the keys travel in clear).
     #[arg(long)]
     allow_insecure_sdes: bool,
@@ -153,6 +158,12 @@ enum EncryptionArg {
     SrtpOptional,
     Zrtp,
     ZrtpOptional,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SasArg {
+    B32,
+    B256,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -480,6 +491,10 @@ fn peer_config(peer: &PeerOptions) -> Result<(PhoneConfig, bool), String> {
     }
     config.allow_insecure_sdes = peer.allow_insecure_sdes;
     config.data_dir = peer.data_dir.clone();
+    config.zrtp_sas = match peer.zrtp_sas {
+        SasArg::B32 => SasType::B32,
+        SasArg::B256 => SasType::B256,
+    };
     config.audio.play = peer.play.clone();
     config.audio.record = peer.record.clone();
     config.only_codec = peer.codec.map(|codec| {
