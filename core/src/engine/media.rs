@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::audio::{AudioSink, AudioSource, NullSink, NullSource, WavSink, WavSource, DEVICE_RATE};
 use crate::media::codec::{CodecKind, EncoderConfig, OpusFmtp};
+use crate::media::ptime;
 use crate::media::session::{MediaOutput, MediaParams, MediaSession, QualityFigures, DEVICE_FRAME};
 use crate::sdp::Negotiated;
 use crate::sip::ua::{CallHandle, SrtpKeys};
@@ -91,16 +92,28 @@ pub fn params_from(
 ) -> Result<MediaParams, String> {
     let codec = CodecKind::from_sdp_name(&negotiated.codec.name, negotiated.codec.clock_rate)
         .ok_or_else(|| format!("codec {} is not supported", negotiated.codec.name))?;
-    // RFC 7587: the peer's fmtp says what its decoder takes (FEC, DTX, bitrate cap). The frame
-    // stays 20 ms: the jitter buffer plays one packet per 20 ms frame.
+    // RFC 7587: the peer's fmtp says what its decoder takes (FEC, DTX, bitrate cap, ptime).
     let mut encoder = *encoder;
-    if codec == CodecKind::Opus {
-        let fmtp = OpusFmtp::parse(negotiated.codec.fmtp.as_deref().unwrap_or(""));
-        encoder = EncoderConfig {
-            frame_ms: 20,
-            ..fmtp.encoder_config(&encoder)
-        };
-    }
+    let (mut peer_ptime, mut peer_maxptime) = (negotiated.ptime, negotiated.max_ptime);
+    let codec_bps = match codec {
+        CodecKind::Opus => {
+            let fmtp = OpusFmtp::parse(negotiated.codec.fmtp.as_deref().unwrap_or(""));
+            encoder = fmtp.encoder_config(&encoder);
+            peer_ptime = peer_ptime.or(fmtp.ptime);
+            peer_maxptime = peer_maxptime.or(fmtp.max_ptime);
+            encoder.bitrate
+        }
+        CodecKind::Pcmu | CodecKind::Pcma => 64_000,
+    };
+    // Packet time: what the peer allows (a=maxptime, a=ptime), longer from the start when the
+    // negotiated bandwidth is low; the session then adapts it to RTCP reports.
+    encoder.max_frame_ms = ptime::allowed_max(codec, peer_ptime, peer_maxptime);
+    encoder.frame_ms = ptime::initial(
+        codec_bps,
+        negotiated.bandwidth_kbps,
+        peer_ptime,
+        encoder.max_frame_ms,
+    );
     Ok(MediaParams {
         codec,
         payload_type: negotiated.codec.payload_type.get(),
@@ -306,6 +319,8 @@ mod tests {
             codec: codec.clone(),
             codecs: vec![codec],
             ptime: Some(20),
+            max_ptime: None,
+            bandwidth_kbps: None,
             local_direction: Direction::SendRecv,
             remote_direction: Direction::SendRecv,
             telephone_event: PayloadType::new(101),
@@ -322,9 +337,10 @@ mod tests {
         assert_eq!(p.encoder.bitrate, 16_000, "capped by maxaveragebitrate");
         assert!(!p.encoder.fec, "the peer cannot use FEC");
         assert!(p.encoder.dtx, "the peer asked for DTX");
+        assert_eq!(p.encoder.frame_ms, 40, "the peer's fmtp ptime");
         assert_eq!(
-            p.encoder.frame_ms, 20,
-            "frames stay 20 ms for the jitter buffer"
+            p.encoder.max_frame_ms, 60,
+            "Opus: RFC 7587 allows long packets"
         );
         let plain = params_from(
             &negotiated(Codec::opus(pt)),
@@ -333,6 +349,52 @@ mod tests {
         )
         .unwrap();
         assert!(plain.encoder.fec && plain.encoder.bitrate == 32_000 && !plain.encoder.dtx);
+    }
+
+    #[test]
+    fn the_peers_ptime_maxptime_and_bandwidth_set_our_packet_time() {
+        let pt = PayloadType::new(96).unwrap();
+        let defaults = EncoderConfig::default();
+        let pcmu = |ptime, max_ptime, bandwidth_kbps| {
+            let n = Negotiated {
+                ptime,
+                max_ptime,
+                bandwidth_kbps,
+                ..negotiated(Codec::pcmu())
+            };
+            let p = params_from(&n, &defaults, false).unwrap();
+            (p.encoder.frame_ms, p.encoder.max_frame_ms)
+        };
+        // linphonec and baresip announce ptime 20 and no maxptime: G.711 stays at 20 ms.
+        assert_eq!(pcmu(Some(20), None, None), (20, 20));
+        assert_eq!(pcmu(None, None, None), (20, 20));
+        assert_eq!(pcmu(Some(20), Some(60), None), (20, 60));
+        assert_eq!(
+            pcmu(Some(40), None, None),
+            (40, 40),
+            "the peer asked for 40 ms"
+        );
+        assert_eq!(
+            pcmu(Some(20), Some(60), Some(72)),
+            (40, 60),
+            "64 + 8 fits 72 kbit/s"
+        );
+        let opus = |fmtp: &str, max_ptime| {
+            let n = Negotiated {
+                max_ptime,
+                ..negotiated(Codec::opus(pt).with_fmtp(fmtp))
+            };
+            let p = params_from(&n, &defaults, false).unwrap();
+            (p.encoder.frame_ms, p.encoder.max_frame_ms)
+        };
+        assert_eq!(opus("useinbandfec=1", None), (20, 60));
+        assert_eq!(opus("useinbandfec=1", Some(20)), (20, 20), "a=maxptime");
+        assert_eq!(opus("maxptime=40", None), (20, 40), "fmtp maxptime");
+        assert_eq!(
+            opus("maxaveragebitrate=12000", None),
+            (40, 60),
+            "narrow link"
+        );
     }
 
     #[test]

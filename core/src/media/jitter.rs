@@ -1,11 +1,15 @@
 //! The adaptive jitter buffer, sans-IO: packets go in with their arrival time, and the playout
-//! clock takes out one frame per call. No clock reads, no IO; time is always passed in.
+//! clock takes out what is due. No clock reads, no IO; time is always passed in.
 //!
 //! # Driving contract
 //!
 //! The network side calls [`JitterBuffer::push`] for every received packet (extended sequence
-//! number and RTP timestamp, as unwrapped by the RTP layer), the audio side calls
-//! [`JitterBuffer::pop`] once per `frame_duration` and decodes what it gets:
+//! number and RTP timestamp, as unwrapped by the RTP layer; [`JitterBuffer::push_sized`] when the
+//! packet's duration is known from its payload), the audio side calls [`JitterBuffer::pop`] when
+//! it needs audio and decodes what it gets. A pop covers [`JitterBuffer::last_span`] of media
+//! time: a whole packet (20, 40, 60 ms… as the sender packetised), one `frame_duration` of
+//! concealment or silence, or the stretch a FEC packet recovers. With 20 ms packets that is one
+//! pop per 20 ms:
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -58,6 +62,18 @@
 //!
 //! Sequence numbers order packets and tell loss from silence: a timestamp gap with consecutive
 //! sequence numbers is DTX or silence suppression (played as [`Playout::Idle`], not counted lost).
+//!
+//! # Packet time
+//!
+//! Packets may carry several frames (RFC 3551 `ptime`, Opus 40/60 ms): each slot keeps its
+//! duration, a played packet moves the playout by all of it, and a gap of `n` lost packets is
+//! concealed for `n` times the duration of the latest packet (then silence, if the gap is longer:
+//! DTX). When the packet after a loss is here and the loss ends right before it, one
+//! [`Playout::Missing`] with `next` covers as much of the gap as that packet's duration (its Opus
+//! LBRR data rebuilds the previous packet of the same duration). The delay still moves in whole
+//! `frame_duration` steps, except that removing delay during speech drops a whole packet. The
+//! delay floor is one packet rather than `min_delay` when packets are longer: the packet after a
+//! loss must be here in time for its FEC to be of use.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -170,8 +186,12 @@ pub struct JitterBuffer {
     /// Target of `offset_us` and the fastest projected transit, from the last pop.
     target_us: i64,
     base_us: i64,
-    /// Missing returned since `next_seq` last moved.
-    missing_run: u64,
+    /// Media time concealed since `next_seq` last moved (RTP ticks).
+    missing_ts: i64,
+    /// Duration of the latest packet received (RTP ticks): how long a lost one is concealed.
+    pkt_ts: i64,
+    /// Media time the last pop covered (RTP ticks).
+    span_ts: i64,
     /// Pops in a row that found the buffer empty.
     blind_run: u32,
     late_run: u32,
@@ -206,7 +226,9 @@ impl JitterBuffer {
             offset_us: 0,
             target_us: 0,
             base_us: 0,
-            missing_run: 0,
+            missing_ts: 0,
+            pkt_ts: frame_ts,
+            span_ts: frame_ts,
             blind_run: 0,
             late_run: 0,
             shrink_wanted_since: None,
@@ -215,8 +237,27 @@ impl JitterBuffer {
         }
     }
 
-    /// A received packet: extended sequence number, extended RTP timestamp, payload.
+    /// A received packet of one frame: extended sequence number, extended RTP timestamp, payload.
     pub fn push(&mut self, now: Instant, seq: u64, timestamp: u64, payload: Vec<u8>) {
+        let frame = u32::try_from(self.frame_ts).unwrap_or(u32::MAX);
+        self.push_sized(now, seq, timestamp, frame, payload);
+    }
+
+    /// A received packet that lasts `duration` RTP ticks (as its payload says; 0 is taken as one
+    /// frame).
+    pub fn push_sized(
+        &mut self,
+        now: Instant,
+        seq: u64,
+        timestamp: u64,
+        duration: u32,
+        payload: Vec<u8>,
+    ) {
+        let dur = if duration == 0 {
+            self.frame_ts
+        } else {
+            i64::from(duration)
+        };
         self.stats.received += 1;
         let now_us = self.micros(now);
         if matches!(self.phase, Phase::Empty) {
@@ -255,10 +296,14 @@ impl JitterBuffer {
         // A late packet is kept (without its payload) only so that the pop that sweeps it knows
         // its sequence number arrived and does not count it lost.
         let payload = if late { Vec::new() } else { payload };
+        if !late {
+            self.pkt_ts = dur;
+        }
         self.slots.insert(
             seq,
             Slot {
                 ts,
+                dur,
                 timestamp,
                 payload,
                 late,
@@ -266,8 +311,10 @@ impl JitterBuffer {
         );
     }
 
-    /// Called once per frame by the playout clock: what to play now.
+    /// Called by the playout clock when it needs audio: what to play now. The result covers
+    /// [`JitterBuffer::last_span`] of media time; call again when that has been played.
     pub fn pop(&mut self, now: Instant) -> Playout {
+        self.span_ts = self.frame_ts;
         let now_us = self.micros(now);
         if let Phase::Waiting { start_at_us } = self.phase {
             if now_us < start_at_us {
@@ -300,7 +347,15 @@ impl JitterBuffer {
                 Due::Silence => Playout::Idle,
             };
         }
-        let excess = self.offset_us - self.target_us - self.frame_us();
+        // Removing delay during speech drops the whole due packet: only when that much is spare.
+        let removed_us = match due {
+            Due::Frame(seq) => self
+                .slots
+                .get(&seq)
+                .map_or(self.frame_us(), |s| self.ts_to_us(s.dur)),
+            _ => self.frame_us(),
+        };
+        let excess = self.offset_us - self.target_us - removed_us;
         if excess >= SHRINK_HYSTERESIS.as_micros() as i64 {
             let since = *self.shrink_wanted_since.get_or_insert(now_us);
             let urgent = excess >= SHRINK_SPEECH_EXCESS.as_micros() as i64
@@ -328,6 +383,13 @@ impl JitterBuffer {
         if !matches!(self.phase, Phase::Empty) {
             self.resync_pending = true;
         }
+    }
+
+    /// Media time the last [`JitterBuffer::pop`] covers, in RTP ticks (which are samples for
+    /// Opus and G.711): the packet's duration for a [`Playout::Frame`], one frame or the span a
+    /// FEC packet recovers for a [`Playout::Missing`], one frame for [`Playout::Idle`].
+    pub fn last_span(&self) -> u32 {
+        u32::try_from(self.span_ts).unwrap_or(u32::MAX)
     }
 
     pub fn stats(&self) -> JitterStats {
@@ -395,6 +457,8 @@ enum Phase {
 struct Slot {
     /// Media timestamp (internal timeline).
     ts: i64,
+    /// Duration in RTP ticks.
+    dur: i64,
     /// The RTP timestamp as received.
     timestamp: u64,
     payload: Vec<u8>,
@@ -487,7 +551,7 @@ impl JitterBuffer {
         self.slots.clear();
         self.highest_seq = None;
         self.late_run = 0;
-        self.missing_run = 0;
+        self.missing_ts = 0;
         match kind {
             Anchor::Fresh => {
                 let initial = match self.phase {
@@ -555,7 +619,9 @@ impl JitterBuffer {
         let quantile = *projected.select_nth_unstable(k).1;
         // The minimum is in the lower part left of k after the selection.
         let base = projected.iter().copied().min().unwrap_or(quantile);
-        let min = self.cfg.min_delay.as_micros() as i64;
+        // At least one packet of delay: the packet after a loss must be here when the lost one
+        // is due for its FEC to rebuild it (for 20 ms packets that is `min_delay`).
+        let min = (self.cfg.min_delay.as_micros() as i64).max(self.ts_to_us(self.pkt_ts));
         let max = (self.cfg.max_delay.as_micros() as i64).max(min);
         self.base_us = base;
         self.target_us = quantile.clamp(base + min, base + max);
@@ -629,8 +695,9 @@ impl JitterBuffer {
         if seq == self.next_seq {
             return Due::Silence;
         }
-        // The packet right after the due frame carries its FEC; further ones do not.
-        let follows = slot.ts < self.play_ts + 2 * self.frame_ts;
+        // The packet right after the lost stretch carries FEC for the packet before it (of its
+        // own duration); further ones do not.
+        let follows = slot.ts < self.play_ts + slot.dur + self.frame_ts;
         Due::Missing {
             gap: seq - self.next_seq,
             next: follows.then_some(seq),
@@ -645,7 +712,8 @@ impl JitterBuffer {
                 let slot = self.slots.remove(&seq).expect("due frame is buffered");
                 self.advance_past(seq);
                 self.blind_run = 0;
-                self.play_ts = slot.ts + self.frame_ts;
+                self.play_ts = slot.ts + slot.dur;
+                self.span_ts = slot.dur;
                 self.stats.played += 1;
                 Playout::Frame {
                     timestamp: slot.timestamp,
@@ -657,21 +725,24 @@ impl JitterBuffer {
                 Playout::Idle
             }
             Due::Missing { gap, next } => {
-                let out = if self.missing_run < gap {
-                    self.missing_run += 1;
-                    let next = next
-                        .and_then(|s| self.slots.get(&s))
-                        .map(|s| s.payload.clone());
+                let lost_ts = i64::try_from(gap)
+                    .unwrap_or(i64::MAX / 4)
+                    .saturating_mul(self.pkt_ts);
+                let out = if self.missing_ts < lost_ts {
+                    let timestamp = self.rtp_ts(self.play_ts);
+                    let next = next.and_then(|s| self.slots.get(&s)).map(|s| {
+                        // The FEC rebuilds up to the next packet's duration, ending at it.
+                        self.span_ts = (s.ts - self.play_ts).min(s.dur).max(self.frame_ts);
+                        s.payload.clone()
+                    });
+                    self.missing_ts += self.span_ts;
                     self.stats.concealed += 1;
-                    Playout::Missing {
-                        timestamp: self.rtp_ts(self.play_ts),
-                        next,
-                    }
+                    Playout::Missing { timestamp, next }
                 } else {
-                    // More frames than missing packets: the rest of the gap is silence.
+                    // More time than missing packets cover: the rest of the gap is silence.
                     Playout::Idle
                 };
-                self.play_ts += self.frame_ts;
+                self.play_ts += self.span_ts;
                 out
             }
             Due::Blind => {
@@ -701,7 +772,7 @@ impl JitterBuffer {
     fn drop_slot(&mut self, seq: u64) {
         if let Some(slot) = self.slots.remove(&seq) {
             self.advance_past(seq);
-            self.play_ts = slot.ts + self.frame_ts;
+            self.play_ts = slot.ts + slot.dur;
             self.stats.dropped += 1;
         }
     }
@@ -719,7 +790,7 @@ impl JitterBuffer {
             .unwrap_or(0)
             | 1;
         self.next_seq = seq + 1;
-        self.missing_run = 0;
+        self.missing_ts = 0;
     }
 
     fn rtp_ts(&self, media_ts: i64) -> u64 {

@@ -4,6 +4,7 @@ pub mod codec;
 pub mod demux;
 pub mod dtmf;
 pub mod jitter;
+pub mod ptime;
 pub mod rtcp;
 pub mod rtp;
 pub mod session;

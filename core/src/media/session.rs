@@ -2,7 +2,9 @@
 //! RTCP reports both ways; quality figures for the user.
 //!
 //! The engine calls [`MediaSession::capture`] and [`MediaSession::playout`] once per 20 ms
-//! frame of the audio device (48 kHz mono), [`MediaSession::handle_datagram`] for each datagram
+//! frame of the audio device (48 kHz mono); the packets on the wire may be longer (20, 40 or
+//! 60 ms, see [`super::ptime`]): capture gathers frames into packets, playout decodes a packet
+//! and plays it out over as many device frames as it lasts. It calls [`MediaSession::handle_datagram`] for each datagram
 //! on the RTP port, [`MediaSession::handle_timeout`] at [`MediaSession::poll_timeout`], and
 //! drains [`MediaSession::poll_output`].
 
@@ -14,11 +16,13 @@ use rand::rngs::StdRng;
 use rand::{CryptoRng, RngCore, SeedableRng};
 
 use super::codec::{
-    new_decoder, new_encoder, CodecKind, Decoder, Encoder, EncoderConfig, ResampleError, Resampler,
+    new_decoder, new_encoder, packet_samples, CodecKind, Decoder, Encoder, EncoderConfig,
+    ResampleError, Resampler,
 };
 use super::demux::{classify, PacketKind};
 use super::dtmf::{DtmfReceiver, DtmfSender, TelephoneEvent};
 use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::ptime::PacketTime;
 use super::rtcp::{parse_compound, write_compound, Bye, NtpTime, ReceiverReport, RtcpPacket};
 use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
 use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
@@ -112,6 +116,10 @@ pub struct MediaSession {
     capture_fifo: VecDeque<i16>,
     /// Decoded samples at the device rate waiting to be played.
     playout_fifo: VecDeque<i16>,
+    /// Decoded samples at the codec rate not yet played (the rest of a 40/60 ms packet).
+    decoded: VecDeque<i16>,
+    /// The packet time we send, adapted to RTCP reports.
+    ptime: PacketTime,
     sender: RtpSender,
     sender_stats: SenderStats,
     /// RTP media time of the next captured frame, in codec clock ticks.
@@ -167,7 +175,14 @@ impl MediaSession {
         rng.fill_bytes(&mut seed);
         let mut rng = StdRng::from_seed(seed);
         let codec = params.codec;
-        let encoder = new_encoder(codec, &params.encoder)?;
+        let ptime = PacketTime::new(params.encoder.frame_ms, params.encoder.max_frame_ms);
+        let encoder = new_encoder(
+            codec,
+            &EncoderConfig {
+                frame_ms: ptime.current(),
+                ..params.encoder
+            },
+        )?;
         let decoder = new_decoder(codec)?;
         let rate = codec.sample_rate();
         let jitter = JitterBuffer::new(JitterConfig {
@@ -191,6 +206,8 @@ impl MediaSession {
             from_codec: Resampler::new(rate, DEVICE_RATE)?,
             capture_fifo: VecDeque::with_capacity(2 * DEVICE_FRAME),
             playout_fifo: VecDeque::with_capacity(4 * DEVICE_FRAME),
+            decoded: VecDeque::with_capacity(codec.frame_samples(120)),
+            ptime,
             sender,
             sender_stats: SenderStats::new(),
             media_time: 0,
@@ -342,13 +359,19 @@ impl MediaSession {
         self.bitrate
     }
 
+    /// The packet time we send now, in milliseconds.
+    pub fn ptime_ms(&self) -> u32 {
+        self.ptime.current()
+    }
+
     /// One 20 ms frame from the microphone (48 kHz mono).
     pub fn capture(&mut self, now: Instant, frame: &[i16]) {
         if self.params.send && !self.params.remote.ip().is_unspecified() {
             self.pump_dtmf(now);
         }
         let codec = self.params.codec;
-        let frame_samples = codec.frame_samples(20);
+        let ptime = self.ptime.current();
+        let frame_samples = codec.frame_samples(ptime);
         self.pcm.clear();
         self.to_codec.process(frame, &mut self.pcm);
         self.capture_fifo.extend(self.pcm.iter().copied());
@@ -356,7 +379,7 @@ impl MediaSession {
         while self.capture_fifo.len() >= frame_samples {
             self.pcm.clear();
             self.pcm.extend(self.capture_fifo.drain(..frame_samples));
-            let ticks = u64::from(codec.rtp_clock_rate() / 50);
+            let ticks = u64::from(codec.rtp_clock_rate() / 1000 * ptime);
             let time = MediaTime::new(self.media_time, codec.rtp_clock_rate());
             self.media_time += ticks;
             if !self.params.send || self.params.remote.ip().is_unspecified() {
@@ -383,31 +406,18 @@ impl MediaSession {
     pub fn playout(&mut self, now: Instant, out: &mut Vec<i16>) {
         out.clear();
         let samples = self.params.codec.frame_samples(20);
+        // Bounded: every pop yields at least one frame (a packet, concealment or silence), so
+        // one pop is the rule; the bound only guards against a decoder that returns nothing.
+        for _ in 0..4 {
+            if self.decoded.len() >= samples {
+                break;
+            }
+            self.decode_next(now);
+        }
         self.pcm.clear();
-        let decoded = match self.jitter.pop(now) {
-            Playout::Frame { payload, .. } => self.decoder.decode(&payload, &mut self.pcm),
-            Playout::Missing {
-                next: Some(next), ..
-            } => match self.decoder.decode_fec(&next, samples, &mut self.pcm) {
-                Ok(true) => Ok(samples),
-                _ => {
-                    self.pcm.clear();
-                    self.decoder.conceal(samples, &mut self.pcm)
-                }
-            },
-            Playout::Missing { next: None, .. } => self.decoder.conceal(samples, &mut self.pcm),
-            Playout::Idle => Ok(0),
-        };
-        if let Err(e) = decoded {
-            tracing::debug!(error = %e, "decode failed; concealing");
-            self.pcm.clear();
-            let _ = self.decoder.conceal(samples, &mut self.pcm);
-        }
-        if self.pcm.is_empty() || !self.params.receive {
-            // Silence keeps the resampler's and the FIFO's timing intact.
-            self.pcm.clear();
-            self.pcm.resize(samples, 0);
-        }
+        let take = self.decoded.len().min(samples);
+        self.pcm.extend(self.decoded.drain(..take));
+        self.pcm.resize(samples, 0);
         let mut resampled = Vec::with_capacity(DEVICE_FRAME + 64);
         self.from_codec.process(&self.pcm, &mut resampled);
         self.playout_fifo.extend(resampled);
@@ -418,6 +428,39 @@ impl MediaSession {
         while self.playout_fifo.len() > 2 * DEVICE_FRAME {
             self.playout_fifo.pop_front();
         }
+    }
+
+    /// Takes what the jitter buffer has due and appends its audio (a whole packet, or as long as
+    /// the concealed stretch) to `decoded`.
+    fn decode_next(&mut self, now: Instant) {
+        self.pcm.clear();
+        let playout = self.jitter.pop(now);
+        let span = self.jitter.last_span() as usize;
+        let decoded = match playout {
+            Playout::Frame { payload, .. } => self.decoder.decode(&payload, &mut self.pcm),
+            Playout::Missing {
+                next: Some(next), ..
+            } => match self.decoder.decode_fec(&next, span, &mut self.pcm) {
+                Ok(true) => Ok(span),
+                _ => {
+                    self.pcm.clear();
+                    self.decoder.conceal(span, &mut self.pcm)
+                }
+            },
+            Playout::Missing { next: None, .. } => self.decoder.conceal(span, &mut self.pcm),
+            Playout::Idle => Ok(0),
+        };
+        if let Err(e) = decoded {
+            tracing::debug!(error = %e, "decode failed; concealing");
+            self.pcm.clear();
+            let _ = self.decoder.conceal(span, &mut self.pcm);
+        }
+        if self.pcm.is_empty() || !self.params.receive {
+            // Silence keeps the resampler's and the FIFO's timing intact.
+            self.pcm.clear();
+            self.pcm.resize(span, 0);
+        }
+        self.decoded.extend(self.pcm.iter().copied());
     }
 
     /// A datagram that arrived on the RTP port.
@@ -505,7 +548,11 @@ impl MediaSession {
             return;
         };
         if self.params.receive {
-            self.jitter.push(now, seq.0, ts, packet.payload);
+            // The packet's duration comes from its payload: the peer may packetise as it likes.
+            let samples = packet_samples(self.params.codec, &packet.payload).unwrap_or(0);
+            let duration = u32::try_from(samples).unwrap_or(0);
+            self.jitter
+                .push_sized(now, seq.0, ts, duration, packet.payload);
         }
     }
 
@@ -538,11 +585,14 @@ impl MediaSession {
                     emodel(codec),
                 ));
                 // Size Opus in-band FEC to the loss the peer reports (RFC 7587 §3.1.3): with
-                // no loss it would only take bits from the speech.
+                // no loss it would only take bits from the speech. The loss expected from the
+                // start (mobile data) stays the floor: 3G loss comes in bursts between reports.
                 let loss_pct = (u32::from(b.fraction_lost) * 100 / 256) as u8;
+                let fec_pct = loss_pct.max(self.params.encoder.expected_loss_pct);
                 self.encoder
-                    .set_fec(self.params.encoder.fec && loss_pct > 0, loss_pct);
+                    .set_fec(self.params.encoder.fec && fec_pct > 0, fec_pct);
                 self.adapt_bitrate(loss_pct);
+                self.adapt_ptime(loss_pct);
             }
         }
     }
@@ -578,6 +628,22 @@ impl MediaSession {
             );
             self.bitrate = next;
             self.encoder.set_bitrate(next);
+        }
+    }
+
+    /// Lengthens our packets on a lossy or slow link and shortens them again when it recovers
+    /// (see [`PacketTime`]); the encoder takes the new frame length from the next frame on.
+    fn adapt_ptime(&mut self, loss_pct: u8) {
+        let Some(next) = self.ptime.on_report(loss_pct, self.last_rtt_ms) else {
+            return;
+        };
+        match self.encoder.set_frame_ms(next) {
+            Ok(()) => tracing::debug!(ptime = next, loss_pct, "packet time adapted"),
+            Err(e) => {
+                // Cannot happen for the packet times PacketTime picks; stay where we are.
+                tracing::warn!(error = %e, "packet time not adapted");
+                self.ptime = PacketTime::new(self.ptime.current(), self.ptime.current());
+            }
         }
     }
 

@@ -113,6 +113,10 @@ pub struct Negotiated {
     pub codecs: Vec<Codec>,
     /// The peer's `a=ptime`: how we should packetise.
     pub ptime: Option<u32>,
+    /// The peer's `a=maxptime`: the longest packets it takes, in milliseconds.
+    pub max_ptime: Option<u32>,
+    /// The peer's `b=AS` (media level, else session level), in kbit/s: what the stream may use.
+    pub bandwidth_kbps: Option<u32>,
     /// What we do: whether we send and whether we receive.
     pub local_direction: Direction,
     /// What the peer's description said.
@@ -240,6 +244,8 @@ pub fn process_answer(
         codec,
         codecs,
         ptime: theirs.ptime(),
+        max_ptime: theirs.maxptime(),
+        bandwidth_kbps: bandwidth_as(answer, theirs),
         local_direction: Direction::from_flags(
             ours_dir.sends() && theirs_dir.receives(),
             ours_dir.receives() && theirs_dir.sends(),
@@ -392,6 +398,8 @@ fn answer_stream(
         codec: first,
         codecs: common.into_iter().map(|(c, _)| c).collect(),
         ptime: offered.ptime(),
+        max_ptime: offered.maxptime(),
+        bandwidth_kbps: bandwidth_as(offer, offered),
         local_direction,
         remote_direction,
         telephone_event: dtmf,
@@ -478,12 +486,34 @@ fn push_codec(media: &mut MediaDescription, codec: &Codec, name: &str, fmtp: Opt
 }
 
 fn finish_media(media: &mut MediaDescription, config: &MediaConfig) {
+    // What our receiver plays (the jitter buffer takes packets of any length up to Opus's 120 ms):
+    // it lets the peer lengthen its packets on a poor link, G.711 included (RFC 4566 §6).
+    media
+        .attributes
+        .push(Attribute::new("maxptime", MAX_PTIME_MS.to_string()));
     if let Some(ptime) = config.ptime {
         media
             .attributes
             .push(Attribute::new("ptime", ptime.to_string()));
     }
     media.set_direction(config.direction);
+}
+
+/// The longest packet time we announce that we receive (`a=maxptime`).
+pub const MAX_PTIME_MS: u32 = 60;
+
+/// `b=AS:<kbit/s>` of a stream, else of the session (RFC 4566 §5.8).
+fn bandwidth_as(sd: &SessionDescription, media: &MediaDescription) -> Option<u32> {
+    let as_of = |lines: &[super::session::OtherLine]| {
+        lines.iter().filter(|l| l.kind == 'b').find_map(|l| {
+            let (kind, value) = l.value.split_once(':')?;
+            kind.trim()
+                .eq_ignore_ascii_case("AS")
+                .then(|| value.trim().parse().ok())
+                .flatten()
+        })
+    };
+    as_of(&media.other_lines).or_else(|| as_of(&sd.other_lines))
 }
 
 /// Rejects a stream: same media and profile, port 0, formats echoed (RFC 3264 §6).

@@ -100,6 +100,13 @@ impl Encoder for G711Encoder {
 
     fn set_fec(&mut self, _on: bool, _expected_loss_pct: u8) {}
 
+    fn set_frame_ms(&mut self, frame_ms: u32) -> Result<(), CodecError> {
+        if frame_ms == 0 || frame_ms as usize * 8 > MAX_FRAME {
+            return Err(CodecError::InvalidConfig("G.711 frames are 1 to 200 ms"));
+        }
+        Ok(())
+    }
+
     fn kind(&self) -> CodecKind {
         self.kind
     }

@@ -96,6 +96,32 @@ impl CodecKind {
     }
 }
 
+/// How many samples (at [`CodecKind::sample_rate`], which is also the RTP clock) one RTP payload
+/// holds: G.711 codes one byte per sample, Opus says it in its TOC byte and frame count (RFC 6716
+/// §3.1). `None` for an empty or malformed payload, or one longer than Opus's 120 ms (G.711's
+/// 200 ms, the most RFC 3551 allows for any audio payload). This is how the
+/// receiver learns the peer's packet time, whatever it announced.
+pub fn packet_samples(kind: CodecKind, payload: &[u8]) -> Option<usize> {
+    match kind {
+        CodecKind::Pcmu | CodecKind::Pcma => Some(payload.len()).filter(|&n| n > 0 && n <= 200 * 8),
+        CodecKind::Opus => {
+            let toc = *payload.first()?;
+            let config = toc >> 3;
+            let frame = match config {
+                0..=11 => [480, 960, 1920, 2880][usize::from(config & 3)],
+                12..=15 => [480, 960][usize::from(config & 1)],
+                _ => [120, 240, 480, 960][usize::from(config & 3)],
+            };
+            let frames = match toc & 3 {
+                0 => 1,
+                1 | 2 => 2,
+                _ => usize::from(*payload.get(1)? & 0x3F),
+            };
+            Some(frame * frames).filter(|&n| n > 0 && n <= 120 * 48)
+        }
+    }
+}
+
 /// Encoder settings. G.711 ignores everything but `frame_ms`, which it does not enforce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EncoderConfig {
@@ -107,8 +133,12 @@ pub struct EncoderConfig {
     pub expected_loss_pct: u8,
     /// Opus discontinuous transmission: silent frames shrink to 1 or 2 bytes.
     pub dtx: bool,
-    /// Frame duration; Opus accepts 10, 20, 40 and 60 ms.
+    /// Frame duration, which is also the packet time we start with; Opus accepts 10, 20, 40 and
+    /// 60 ms.
     pub frame_ms: u32,
+    /// The longest packet time the session may move to on a poor link (20, 40 or 60 ms; what
+    /// the peer allows, see `media::ptime`). 20 keeps the packets at `frame_ms`.
+    pub max_frame_ms: u32,
     /// Highest audio frequency Opus may code, in Hz (4000 narrowband … 20000 fullband).
     /// Wideband (8000, "HD voice") by default: at phone bitrates every bit then goes to the
     /// speech band (measured: 32 kbit/s fullband scores 4.05 PESQ-WB, wideband 4.36).
@@ -126,7 +156,23 @@ impl Default for EncoderConfig {
             expected_loss_pct: 0,
             dtx: false,
             frame_ms: 20,
+            max_frame_ms: 20,
             max_bandwidth_hz: 8_000,
+        }
+    }
+}
+
+/// Packet loss (%) Opus FEC is sized for from the first packet on mobile data, before any RTCP
+/// report: 3G links lose a few percent, in bursts.
+pub const MOBILE_EXPECTED_LOSS_PCT: u8 = 5;
+
+impl EncoderConfig {
+    /// The same settings for a phone on mobile data: in-band FEC (if the peer's fmtp allows it)
+    /// sized for [`MOBILE_EXPECTED_LOSS_PCT`] from the start, and never less for the call.
+    pub fn for_mobile(self) -> EncoderConfig {
+        EncoderConfig {
+            expected_loss_pct: self.expected_loss_pct.max(MOBILE_EXPECTED_LOSS_PCT),
+            ..self
         }
     }
 }
@@ -141,6 +187,9 @@ pub trait Encoder: Send {
     fn set_bitrate(&mut self, bps: u32);
     /// Switches in-band FEC and the loss it is sized for (no-op for G.711).
     fn set_fec(&mut self, on: bool, expected_loss_pct: u8);
+    /// Changes the frame length `encode` takes from the next frame on (packet-time adaptation).
+    /// Opus takes 10, 20, 40 and 60 ms; G.711 codes any length and only checks the range.
+    fn set_frame_ms(&mut self, frame_ms: u32) -> Result<(), CodecError>;
     /// Which codec this is.
     fn kind(&self) -> CodecKind;
 }
@@ -244,6 +293,35 @@ mod tests {
         assert_eq!(CodecKind::from_sdp_name("G729", 8_000), None);
         assert_eq!(CodecKind::Opus.frame_samples(20), 960);
         assert_eq!(CodecKind::Pcma.frame_samples(20), 160);
+    }
+
+    #[test]
+    fn packet_durations_come_from_the_payload() {
+        assert_eq!(packet_samples(CodecKind::Pcmu, &[0xFF; 480]), Some(480));
+        assert_eq!(packet_samples(CodecKind::Pcma, &[]), None);
+        assert_eq!(
+            packet_samples(CodecKind::Pcmu, &[0; 1601]),
+            None,
+            "over 200 ms"
+        );
+        // SILK WB 20 ms (config 9), 40 ms (10), 60 ms (11), one frame each.
+        assert_eq!(packet_samples(CodecKind::Opus, &[9 << 3, 0]), Some(960));
+        assert_eq!(packet_samples(CodecKind::Opus, &[10 << 3, 0]), Some(1920));
+        assert_eq!(packet_samples(CodecKind::Opus, &[11 << 3, 0]), Some(2880));
+        // Code 1: two 20 ms frames; code 3: three 20 ms CELT frames (config 19).
+        assert_eq!(
+            packet_samples(CodecKind::Opus, &[(9 << 3) | 1, 0]),
+            Some(1920)
+        );
+        assert_eq!(
+            packet_samples(CodecKind::Opus, &[(19 << 3) | 3, 3]),
+            Some(2880)
+        );
+        // Code 3 without its count byte, a zero count, and 3 × 60 ms (over 120 ms).
+        assert_eq!(packet_samples(CodecKind::Opus, &[(19 << 3) | 3]), None);
+        assert_eq!(packet_samples(CodecKind::Opus, &[(19 << 3) | 3, 0]), None);
+        assert_eq!(packet_samples(CodecKind::Opus, &[(11 << 3) | 3, 3]), None);
+        assert_eq!(packet_samples(CodecKind::Opus, &[]), None);
     }
 
     #[cfg(not(feature = "opus"))]

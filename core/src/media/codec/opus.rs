@@ -13,11 +13,7 @@ pub(super) struct OpusEncoder {
 
 impl OpusEncoder {
     pub(super) fn new(cfg: &EncoderConfig) -> Result<Self, CodecError> {
-        if !matches!(cfg.frame_ms, 10 | 20 | 40 | 60) {
-            return Err(CodecError::InvalidConfig(
-                "Opus frames are 10, 20, 40 or 60 ms",
-            ));
-        }
+        check_frame_ms(cfg.frame_ms)?;
         let mut raw = RawEncoder::new(SampleRate::Hz48000, Channels::Mono, Application::Voip)
             .map_err(library)?;
         raw.set_bitrate(Bitrate::BitsPerSecond(clamp_bitrate(cfg.bitrate)))
@@ -74,6 +70,14 @@ impl Encoder for OpusEncoder {
         // Neither call can fail on a live encoder with an in-range value.
         let _ = self.raw.set_inband_fec(on);
         let _ = self.raw.set_packet_loss_perc(expected_loss_pct.min(100));
+    }
+
+    fn set_frame_ms(&mut self, frame_ms: u32) -> Result<(), CodecError> {
+        // libopus takes the frame size per call, so the encoder's state (and its FEC history)
+        // carries over the change: no glitch at the switch.
+        check_frame_ms(frame_ms)?;
+        self.frame = CodecKind::Opus.frame_samples(frame_ms);
+        Ok(())
     }
 
     fn kind(&self) -> CodecKind {
@@ -228,6 +232,15 @@ const OPUS_SET_DTX_REQUEST: i32 = 4016;
 const MAX_PACKET: usize = 4000;
 /// 120 ms at 48 kHz, the longest packet duration.
 const MAX_FRAME: usize = 5760;
+
+fn check_frame_ms(frame_ms: u32) -> Result<(), CodecError> {
+    if !matches!(frame_ms, 10 | 20 | 40 | 60) {
+        return Err(CodecError::InvalidConfig(
+            "Opus frames are 10, 20, 40 or 60 ms",
+        ));
+    }
+    Ok(())
+}
 
 fn clamp_bitrate(bps: u32) -> i32 {
     bps.clamp(6_000, 510_000) as i32
