@@ -231,7 +231,7 @@ fn lost_sixty_ms_packets_are_concealed_for_their_whole_duration() {
 
 #[test]
 fn heavy_loss_lengthens_the_packets_and_recovery_shortens_them_again() {
-    // 40 s at 15 % loss, then 60 s clean; RTCP reports come every ~5 s.
+    // 40 s at 30 % loss, then 60 s clean; RTCP reports come every ~5 s.
     let encoder = EncoderConfig {
         max_frame_ms: 60,
         ..EncoderConfig::default()
@@ -241,7 +241,7 @@ fn heavy_loss_lengthens_the_packets_and_recovery_shortens_them_again() {
         encoder,
         10.0,
         5000,
-        |f| if f < 2000 { 0.15 } else { 0.0 },
+        |f| if f < 2000 { 0.3 } else { 0.0 },
         5,
     );
     let mut steps = r.a_ptimes.clone();
