@@ -68,7 +68,10 @@ async fn call(
 
 async fn stop(mut phone: Phone) {
     phone.send(Command::Shutdown);
-    wait_for(&mut phone, |ev| matches!(ev, PhoneEvent::Stopped).then_some(())).await;
+    wait_for(&mut phone, |ev| {
+        matches!(ev, PhoneEvent::Stopped).then_some(())
+    })
+    .await;
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -101,7 +104,12 @@ async fn a_confirmed_sas_makes_the_next_call_verified_after_a_restart() {
     let (mut alice, mut bob) = (phone(&dir_a).await, phone(&dir_b).await);
     let ((_, a2), (_, b2)) = call(&mut alice, &mut bob).await;
     assert_eq!((a2.cache, b2.cache), (CacheState::Match, CacheState::Match));
-    assert!(a2.verified && b2.verified, "{} / {}", a2.status(), b2.status());
+    assert!(
+        a2.verified && b2.verified,
+        "{} / {}",
+        a2.status(),
+        b2.status()
+    );
     assert_eq!(a2.peer_zid, a1.peer_zid, "alice sees the same ZID for bob");
     stop(alice).await;
     stop(bob).await;
