@@ -326,3 +326,20 @@ fn zrtp_secures_the_stream_with_the_same_sas_on_both_sides_and_the_tone_still_ar
         "B hears the tone through SRTP: {rms:.0} {freq:.0}"
     );
 }
+
+#[test]
+fn the_first_zrtp_hello_leaves_as_soon_as_the_session_starts() {
+    use sipher::zrtp::message::Zid;
+    use sipher::zrtp::session::ZrtpConfig;
+    #[allow(clippy::disallowed_methods)] // the time origin
+    let t0 = Instant::now();
+    let mut p = params(CodecKind::Pcmu, 0, B);
+    p.zrtp = Some(ZrtpConfig::new(Zid([1; 12])));
+    let mut s = MediaSession::new(p, t0, &mut StdRng::seed_from_u64(3)).unwrap();
+    let first = s.poll_output();
+    let Some(MediaOutput::Transmit { data, .. }) = first else {
+        panic!("nothing to send at start: {first:?}");
+    };
+    assert!(sipher::zrtp::packet::is_zrtp(&data));
+    assert_eq!(&data[16..24], b"Hello   ", "the first packet is our Hello");
+}

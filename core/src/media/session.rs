@@ -199,7 +199,7 @@ impl MediaSession {
             endpoint.start(now);
             endpoint
         });
-        Ok(MediaSession {
+        let mut session = MediaSession {
             encoder,
             decoder,
             to_codec: Resampler::new(DEVICE_RATE, rate)?,
@@ -234,7 +234,10 @@ impl MediaSession {
             clean_reports: 0,
             rng,
             params,
-        })
+        };
+        // The first Hello leaves now, not when the first retransmission timer fires.
+        session.pump_zrtp();
+        Ok(session)
     }
 
     /// The peer changed its offer/answer (hold, new address): keep the stream, update the rest.
