@@ -443,7 +443,7 @@ impl Engine {
                 srtp,
                 zrtp,
             } => match self.media.get(call) {
-                Some(task) => task.update(media.clone()),
+                Some(task) => task.update((**media).clone()),
                 None => {
                     let started = media::spawn(
                         *call,

@@ -148,7 +148,7 @@ impl Phone {
         self.events
             .iter()
             .filter_map(|(_, e)| match e {
-                UaEvent::Media { call: c, media, .. } if *c == call => Some(media.clone()),
+                UaEvent::Media { call: c, media, .. } if *c == call => Some((**media).clone()),
                 _ => None,
             })
             .collect()

@@ -1065,7 +1065,7 @@ impl Call {
         let info = SecurityInfo::new(srtp.as_ref(), tls, ua.config.tls_unverified);
         ua.emit(UaEvent::Media {
             call: self.handle,
-            media,
+            media: Box::new(media),
             srtp,
             zrtp: self.sdp.zrtp(),
         });

@@ -132,7 +132,7 @@ pub enum UaEvent {
     /// (re)starts the stream.
     Media {
         call: CallHandle,
-        media: media::NegotiatedMedia,
+        media: Box<media::NegotiatedMedia>,
         /// The SRTP keys when the media is encrypted.
         srtp: Option<SrtpKeys>,
         /// With ZRTP: the hash chain our SDP announced and the peer's announced Hello hash.
