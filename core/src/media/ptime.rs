@@ -187,7 +187,11 @@ mod tests {
     fn reports_move_the_packet_time_with_hysteresis() {
         let mut p = PacketTime::new(20, 60);
         assert_eq!(p.on_report(2, Some(200.0)), None);
-        assert_eq!(p.on_report(12, Some(200.0)), None, "a bursty window of a 3 % link");
+        assert_eq!(
+            p.on_report(12, Some(200.0)),
+            None,
+            "a bursty window of a 3 % link"
+        );
         assert_eq!(p.on_report(25, Some(200.0)), Some(40), "heavy loss");
         assert_eq!(p.on_report(1, Some(420.0)), Some(60), "long round trip");
         assert_eq!(p.on_report(30, None), None, "already the longest allowed");
