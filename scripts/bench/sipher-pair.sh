@@ -40,13 +40,15 @@ bench_ns_up "$PROFILE" || exit 1
 HOLD=$(python3 -c "print(int($SECS + 4.5))")
 LIFE=$((HOLD + 40))
 
+# SIPHER_EXTRA: more options for both phones, e.g. "--network mobile" (Opus FEC from the start).
+read -r -a EXTRA <<<"${SIPHER_EXTRA:-}"
 timeout -k 2 "$LIFE" ip netns exec "$NS" "$SIPHER" answer --bind 127.0.0.1:5082 \
-  --record "$D/rec.wav" --codec "$CODEC" --max-calls 1 --json >"$D/answer.out" 2>"$D/answer.err" </dev/null &
+  --record "$D/rec.wav" --codec "$CODEC" --max-calls 1 --json "${EXTRA[@]}" >"$D/answer.out" 2>"$D/answer.err" </dev/null &
 ANS=$!
 PIDS+=("$ANS")
 wait_for "$D/answer.out" '"event":"listening"' 10 || echo "sipher-pair: answerer not listening after 10 s" >&2
 CMD=("$SIPHER" call sip:bench@127.0.0.1:5082 --bind 127.0.0.1:5080 --play "$SPEECH_WAV" --codec "$CODEC"
-  --duration "$HOLD" --timeout 20 --json)
+  --duration "$HOLD" --timeout 20 --json "${EXTRA[@]}")
 echo "${CMD[*]}" >"$D/command.txt"
 T0=$(now_ms)
 timeout -k 2 "$LIFE" ip netns exec "$NS" "${CMD[@]}" >"$D/call.out" 2>"$D/call.err" </dev/null &

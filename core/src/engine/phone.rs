@@ -231,6 +231,11 @@ impl Phone {
             media.codecs = codecs;
             encoder.bitrate = bitrate;
         }
+        // On mobile data, loss is expected: Opus FEC from the first packet, not after the
+        // first RTCP report (if the peer's fmtp allows FEC).
+        if config.network == NetworkKind::Mobile {
+            encoder = encoder.for_mobile();
+        }
         if let Some(only) = &config.only_codec {
             media.codecs.retain(|c| c.name.eq_ignore_ascii_case(only));
         }
