@@ -368,6 +368,7 @@ impl Phone {
             encryption: self.settings.media_encryption.into(),
             network: (*self.network.lock().unwrap_or_else(|p| p.into_inner())).into(),
             data_dir: Some(self.data_dir.clone()),
+            zrtp_sas: self.settings.sas_rendering.into(),
             ..PhoneConfig::default()
         };
         let mut registration = RegistrationInfo::no_account();

@@ -24,6 +24,8 @@ pub struct PhoneSettings {
     pub media_encryption: MediaEncryption,
     /// The network the device is on now: it picks the account's codec list.
     pub network: NetworkType,
+    /// The ZRTP SAS rendering the user prefers (the other stays offered).
+    pub sas_rendering: SasRendering,
 }
 
 /// One SIP account as the user edits it (see [`default_account`]).
@@ -95,6 +97,22 @@ pub enum MediaEncryption {
     /// ZRTP or no call: keys agreed end to end, SAS compared by voice.
     Zrtp,
     ZrtpOptional,
+}
+
+/// How the ZRTP SAS is shown: four characters (B32) or two PGP words (B256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SasRendering {
+    B32,
+    B256,
+}
+
+impl From<SasRendering> for crate::zrtp::algorithms::SasType {
+    fn from(s: SasRendering) -> Self {
+        match s {
+            SasRendering::B32 => crate::zrtp::algorithms::SasType::B32,
+            SasRendering::B256 => crate::zrtp::algorithms::SasType::B256,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -293,6 +311,7 @@ pub fn default_phone_settings(data_dir: String) -> PhoneSettings {
         transport: TransportKind::Udp,
         media_encryption: MediaEncryption::Zrtp,
         network: NetworkType::Wifi,
+        sas_rendering: SasRendering::B32,
     }
 }
 

@@ -54,10 +54,12 @@ class Recorder : PhoneObserver {
 fun tempDataDir(name: String): Path = Files.createTempDirectory("sipher-kt-$name-")
 
 /** A peer-to-peer phone on loopback with ZRTP. */
-fun loopbackPhone(dataDir: Path): Phone {
+@JvmOverloads
+fun loopbackPhone(dataDir: Path, sas: SasRendering = SasRendering.B32): Phone {
     val settings = defaultPhoneSettings(dataDir.toString())
     settings.bindAddress = "127.0.0.1"
     settings.mediaEncryption = MediaEncryption.ZRTP
+    settings.sasRendering = sas
     return Phone.start(settings)
 }
 

@@ -34,10 +34,11 @@ class ZrtpCallTest {
     private class CallResult(val sasAlice: String, val sasBob: String, val alice: SecurityInfo, val bob: SecurityInfo)
 
     private fun secureCall(
+        sas: SasRendering = SasRendering.B32,
         during: (alice: Phone, aliceCall: ULong, aliceRec: Recorder, bob: Phone, bobCall: ULong, bobRec: Recorder) -> Unit = { _, _, _, _, _, _ -> },
     ): CallResult {
-        val alice = loopbackPhone(aliceDir)
-        val bob = loopbackPhone(bobDir)
+        val alice = loopbackPhone(aliceDir, sas)
+        val bob = loopbackPhone(bobDir, sas)
         val aliceRec = Recorder()
         val bobRec = Recorder()
         alice.observe(aliceRec).use { _ ->
@@ -73,6 +74,14 @@ class ZrtpCallTest {
                 return result
             }
         }
+    }
+
+    @Test
+    @Timeout(90)
+    fun `phones that prefer PGP words show the same two words`() {
+        val r = secureCall(sas = SasRendering.B256)
+        assertTrue(Regex("^[A-Za-z]+:[A-Za-z]+$").matches(r.sasAlice), r.sasAlice)
+        assertEquals(r.sasAlice, r.sasBob)
     }
 
     @Test
