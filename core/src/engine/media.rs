@@ -265,10 +265,10 @@ async fn run(
             match out {
                 MediaOutput::Transmit { dest, data } => {
                     // Never block the audio clock on the socket: drop what cannot go now.
-                    let _ = socket.try_send_to(&data, dest);
+                    send(&socket, &data, dest).await;
                 }
                 MediaOutput::TransmitRtcp { dest, data } => {
-                    let _ = rtcp_socket.try_send_to(&data, dest);
+                    send(&rtcp_socket, &data, dest).await;
                 }
                 MediaOutput::Quality(figures) => {
                     let _ = events.send(MediaEvent::Quality { call, figures });
@@ -297,6 +297,19 @@ async fn run(
             call,
             error: format!("recording: {e}"),
         });
+    }
+}
+
+/// Send a datagram without holding up the audio clock: at once when the socket can take it;
+/// if tokio has not seen the socket writable yet (its readiness is learnt on first use, which
+/// dropped the first ZRTP Hello), wait for writability a bounded 5 ms; otherwise drop it.
+async fn send(socket: &UdpSocket, data: &[u8], dest: std::net::SocketAddr) {
+    match socket.try_send_to(data, dest) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            let _ =
+                tokio::time::timeout(Duration::from_millis(5), socket.send_to(data, dest)).await;
+        }
+        _ => {}
     }
 }
 
