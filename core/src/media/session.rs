@@ -16,18 +16,19 @@ use rand::rngs::StdRng;
 use rand::{CryptoRng, RngCore, SeedableRng};
 
 use super::codec::{
-    new_decoder, new_encoder, packet_samples, CodecKind, Decoder, Encoder, EncoderConfig,
-    ResampleError, Resampler,
+    new_decoder, new_encoder, packet_samples, CodecKind, Decoder, Encoder, EncoderConfig, Resampler,
 };
 use super::demux::{classify, PacketKind};
 use super::dtmf::{DtmfReceiver, DtmfSender, TelephoneEvent};
-use super::jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+use super::jitter::{JitterBuffer, JitterConfig, Playout};
 use super::ptime::PacketTime;
 use super::rtcp::{parse_compound, write_compound, Bye, NtpTime, ReceiverReport, RtcpPacket};
 use super::rtp::{MediaTime, RtpPacket, RtpSender, Ssrc, TimestampExtender};
+pub use super::session_output::{MediaError, MediaOutput, QualityFigures, SrtpCounters};
 use super::stats::{EModelCodec, QualityReport, ReceiverStats, RtcpScheduler, SenderStats};
 use crate::srtp::SrtpSession;
-use crate::zrtp::session::{SecureInfo as ZrtpSecureInfo, ZrtpConfig, ZrtpEndpoint, ZrtpOutput};
+use crate::zrtp::session::{ZrtpConfig, ZrtpEndpoint, ZrtpOutput};
+
 /// The audio device rate: 48 kHz mono (kept equal to `crate::audio::DEVICE_RATE`).
 pub const DEVICE_RATE: u32 = 48_000;
 
@@ -52,57 +53,6 @@ pub struct MediaParams {
     pub require_srtp: bool,
     /// Run ZRTP (RFC 6189) on the RTP port; its keys then protect the stream.
     pub zrtp: Option<ZrtpConfig>,
-}
-
-/// Something the engine must do or show.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MediaOutput {
-    /// An RTP packet, sent from the RTP socket.
-    Transmit {
-        dest: SocketAddr,
-        data: Vec<u8>,
-    },
-    /// An RTCP packet, sent from the RTCP socket (RTP port + 1: we do not multiplex, RFC 5761
-    /// is not negotiated).
-    TransmitRtcp {
-        dest: SocketAddr,
-        data: Vec<u8>,
-    },
-    Quality(QualityFigures),
-    /// A DTMF digit the peer sent (RFC 4733).
-    Dtmf(char),
-    /// ZRTP reached its secure state: SRTP now runs on its keys; show the SAS.
-    ZrtpSecure(Box<ZrtpSecureInfo>),
-    /// ZRTP failed: the call is not protected by it (and stays silent if encryption is required).
-    ZrtpFailed(String),
-}
-
-/// Figures for the `"quality"` event: what the user's ear gets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QualityFigures {
-    pub report: QualityReport,
-    pub jitter: JitterStats,
-    pub packets_sent: u64,
-    pub packets_received: u64,
-}
-
-/// Why a session cannot start.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MediaError {
-    #[error("codec: {0}")]
-    Codec(#[from] super::codec::CodecError),
-    #[error("resampler: {0}")]
-    Resample(#[from] ResampleError),
-}
-
-/// Counters of SRTP failures, for diagnostics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SrtpCounters {
-    /// Packets dropped because they failed authentication or replay checks.
-    pub rejected: u64,
-    /// Clear packets dropped because the call requires SRTP.
-    pub clear_dropped: u64,
 }
 
 pub struct MediaSession {

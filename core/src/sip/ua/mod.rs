@@ -23,6 +23,7 @@
 //! ```
 
 mod call;
+mod config;
 mod dialog;
 mod media;
 mod registration;
@@ -31,13 +32,14 @@ mod util;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{CryptoRng, RngCore, SeedableRng};
 
 use self::call::Call;
 pub use self::call::{CallHandle, CallState, Party};
+pub use self::config::UaConfig;
 pub use self::media::{MediaConfig, ZrtpMedia};
 use self::registration::Registration;
 pub use self::registration::{Account, RegState};
@@ -45,61 +47,8 @@ pub use self::security::{MediaEncryption, SecurityInfo, SrtpKeys};
 use self::util::*;
 use super::message::*;
 use super::parse::{parse_message, ParseErrorKind};
-use super::transaction::{
-    TimerConfig, TransactionEvent, TransactionKey, TransactionLayer, TransactionOutput,
-};
+use super::transaction::{TransactionEvent, TransactionKey, TransactionLayer, TransactionOutput};
 use super::uri::Uri;
-use crate::zrtp::session::ZrtpConfig;
-
-/// Static configuration of a user agent.
-#[derive(Debug, Clone)]
-pub struct UaConfig {
-    /// Sent as User-Agent / Server.
-    pub user_agent: String,
-    /// The registration account, if any. Without one the UA works peer to peer.
-    pub account: Option<Account>,
-    /// User part of our Contact/From when there is no account.
-    pub local_user: String,
-    pub timers: TimerConfig,
-    pub media: MediaConfig,
-    /// Keepalive interval on the registration flow (RFC 5626 §4.4.1); `None` disables it.
-    pub keepalive: Option<Duration>,
-    /// At most this many simultaneous calls; further INVITEs get 486.
-    pub max_calls: usize,
-    /// Transport for peer-to-peer requests whose URI names none (with an account, the
-    /// account's server decides).
-    pub transport: Transport,
-    /// Media encryption policy.
-    pub encryption: MediaEncryption,
-    /// Allow SDES (keys in the SDP) over signalling that is not TLS; the call is then reported
-    /// insecure.
-    pub allow_insecure_sdes: bool,
-    /// TLS server certificates are not verified (testing mode): TLS then proves nothing, and
-    /// calls say so.
-    pub tls_unverified: bool,
-    /// Our ZRTP identity and preferences, for the `a=zrtp-hash` of calls that use ZRTP: it
-    /// must be what the media path's endpoint is made from.
-    pub zrtp: Option<ZrtpConfig>,
-}
-
-impl Default for UaConfig {
-    fn default() -> UaConfig {
-        UaConfig {
-            user_agent: format!("Sipher/{}", env!("CARGO_PKG_VERSION")),
-            account: None,
-            local_user: "sipher".to_string(),
-            timers: TimerConfig::default(),
-            media: MediaConfig::default(),
-            keepalive: Some(Duration::from_secs(30)),
-            max_calls: 4,
-            transport: Transport::Udp,
-            encryption: MediaEncryption::None,
-            allow_insecure_sdes: false,
-            tls_unverified: false,
-            zrtp: None,
-        }
-    }
-}
 
 /// What the UA asks of the engine.
 // Outputs only pass through one queue and are consumed at once; boxing the larger events
