@@ -15,67 +15,11 @@ use crate::sip::message::*;
 use crate::sip::transaction::TransactionKey;
 use crate::sip::uri::{Scheme, Uri};
 
-/// Identifies a call within one user agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CallHandle(pub u64);
+mod reinvite;
+mod requests;
+mod types;
 
-impl std::fmt::Display for CallHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// What the user sees of a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallState {
-    /// INVITE sent, nothing heard back yet.
-    Calling,
-    /// An incoming call waiting to be answered.
-    Incoming,
-    /// The callee is ringing (180/183).
-    Ringing,
-    Connected,
-    /// We put the call on hold.
-    Held,
-    /// The call came back from hold (an event; the state is then `Connected`).
-    Resumed,
-    /// The peer put the call on hold.
-    RemoteHold,
-    Ended,
-    Failed,
-}
-
-impl CallState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CallState::Calling => "calling",
-            CallState::Incoming => "incoming",
-            CallState::Ringing => "ringing",
-            CallState::Connected => "connected",
-            CallState::Held => "held",
-            CallState::Resumed => "resumed",
-            CallState::RemoteHold => "remote_hold",
-            CallState::Ended => "ended",
-            CallState::Failed => "failed",
-        }
-    }
-}
-
-/// Who ended a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Party {
-    Local,
-    Remote,
-}
-
-impl Party {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Party::Local => "local",
-            Party::Remote => "remote",
-        }
-    }
-}
+pub use self::types::{CallHandle, CallState, Party};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -443,37 +387,6 @@ impl Call {
         }
     }
 
-    pub(super) fn set_hold(
-        &mut self,
-        ua: &mut UserAgent,
-        now: Instant,
-        hold: bool,
-    ) -> Result<(), UaError> {
-        if !self.confirmed || self.is_over() {
-            return Err(UaError::InvalidState(
-                "hold and resume need a connected call",
-            ));
-        }
-        if self.reinvite.is_some() || self.pending_ack.is_some() {
-            return Err(UaError::InvalidState(
-                "another offer/answer exchange is in progress",
-            ));
-        }
-        self.send_reinvite(ua, now, hold)
-    }
-
-    /// Offer the current session again (same hold state), e.g. from a new local address after
-    /// the device changed networks. Quietly skipped while another exchange is in progress.
-    pub(super) fn refresh(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
-        if !self.confirmed || self.is_over() || self.reinvite.is_some() {
-            return Ok(());
-        }
-        if self.pending_ack.is_some() {
-            return Ok(());
-        }
-        self.send_reinvite(ua, now, self.local_hold)
-    }
-
     // ---- network input ----
 
     pub(super) fn on_response(
@@ -720,45 +633,6 @@ impl Call {
         );
     }
 
-    /// Resends the INVITE with credentials. False if the challenge cannot be answered (wrong
-    /// password, bad challenge): the caller then fails the call with the response.
-    fn retry_with_auth(&mut self, ua: &mut UserAgent, now: Instant, resp: &Response) -> bool {
-        ua.config.account.is_some()
-            && self.absorb_challenge(resp)
-            && self.send_initial_invite(ua, now).is_ok()
-    }
-
-    /// Takes a 401/407's challenge into the call's digest state. False when it must not be
-    /// answered: unusable, our credentials were just refused, or too many rounds.
-    fn absorb_challenge(&mut self, resp: &Response) -> bool {
-        let (challenge_name, creds_name) = if resp.status.code() == 401 {
-            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
-        } else {
-            (
-                HeaderName::ProxyAuthenticate,
-                HeaderName::ProxyAuthorization,
-            )
-        };
-        let Ok(challenge) = select_challenge(resp.headers.get_all(&challenge_name)) else {
-            return false;
-        };
-        let verdict = match &mut self.auth {
-            Some((_, c)) if c.realm() == challenge.realm => c.on_challenge(challenge),
-            _ => {
-                self.auth = Some((creds_name.clone(), DigestClient::new(challenge)));
-                ChallengeVerdict::Retry
-            }
-        };
-        self.auth_rounds += 1;
-        if verdict == ChallengeVerdict::CredentialsRejected || self.auth_rounds > MAX_AUTH_ROUNDS {
-            return false;
-        }
-        if let Some((name, _)) = &mut self.auth {
-            *name = creds_name;
-        }
-        true
-    }
-
     fn send_initial_invite(&mut self, ua: &mut UserAgent, now: Instant) -> Result<(), UaError> {
         let transport = self.target.transport;
         let contact = ua.contact_uri(transport)?;
@@ -794,24 +668,6 @@ impl Call {
         Ok(())
     }
 
-    fn add_credentials(&mut self, ua: &mut UserAgent, req: &mut Request) {
-        let Some(account) = &ua.config.account else {
-            return;
-        };
-        if let Some((name, client)) = &mut self.auth {
-            let user = account.auth_user.as_deref().unwrap_or(&account.user);
-            let value = client.authorization(
-                req.method.as_str(),
-                &req.uri.to_string(),
-                user,
-                &account.password,
-                &req.body,
-                &mut ua.rng,
-            );
-            req.headers.push(name.clone(), value);
-        }
-    }
-
     fn decorate(&self, ua: &UserAgent, req: &mut Request) {
         req.headers.push(HeaderName::Allow, super::ALLOW);
         req.headers
@@ -831,196 +687,6 @@ impl Call {
         }
         self.confirmed = true;
         let _ = ua;
-    }
-
-    fn send_ack(&mut self, ua: &mut UserAgent, _now: Instant, cseq: u32) {
-        let Ok(target) = ua.dialog_target(self.dialog.next_hop(), self.dialog.transport) else {
-            return;
-        };
-        let Ok(via) = ua.new_via(target.transport) else {
-            return;
-        };
-        let mut ack = self.dialog.request(Method::Ack, cseq, via, None);
-        ack.headers
-            .push(HeaderName::UserAgent, ua.config.user_agent.clone());
-        let bytes = ack.to_bytes();
-        ua.transmit(target, bytes.clone());
-        self.last_ack = Some((target, bytes));
-    }
-
-    fn send_cancel(&mut self, ua: &mut UserAgent, now: Instant) {
-        if let Some(key) = self.invite_key.clone() {
-            match ua.tx.cancel(now, &key) {
-                Ok(cancel_key) => {
-                    ua.owners.insert(cancel_key, Owner::Stray);
-                    ua.pump(now);
-                }
-                Err(e) => tracing::debug!(error = %e, "CANCEL not sent"),
-            }
-        }
-    }
-
-    fn send_bye(&mut self, ua: &mut UserAgent, now: Instant) {
-        if !self.confirmed {
-            return;
-        }
-        let Ok(target) = ua.dialog_target(self.dialog.next_hop(), self.dialog.transport) else {
-            return;
-        };
-        let Ok(via) = ua.new_via(target.transport) else {
-            return;
-        };
-        self.dialog.local_seq += 1;
-        let mut bye = self
-            .dialog
-            .request(Method::Bye, self.dialog.local_seq, via, None);
-        self.decorate(ua, &mut bye);
-        self.add_credentials(ua, &mut bye);
-        ua.send_request(now, bye, target, Owner::Stray);
-    }
-
-    fn send_reinvite(
-        &mut self,
-        ua: &mut UserAgent,
-        now: Instant,
-        hold: bool,
-    ) -> Result<(), UaError> {
-        let target = ua.dialog_target(self.dialog.next_hop(), self.dialog.transport)?;
-        let via = ua.new_via(target.transport)?;
-        let contact = ua.contact_uri(target.transport)?;
-        let local_ip = ua.local_addr(target.transport)?.ip();
-        self.dialog.local_seq += 1;
-        let mut req =
-            self.dialog
-                .request(Method::Invite, self.dialog.local_seq, via, Some(&contact));
-        self.decorate(ua, &mut req);
-        req.headers.push(HeaderName::ContentType, "application/sdp");
-        req.body = self.sdp.offer(local_ip, hold);
-        self.add_credentials(ua, &mut req);
-        let key = ua.send_request(now, req.clone(), target, Owner::Call(self.handle));
-        self.reinvite = Some((key, req, hold));
-        Ok(())
-    }
-
-    fn on_reinvite_response(&mut self, ua: &mut UserAgent, now: Instant, resp: Response) {
-        if resp.status.is_provisional() {
-            return;
-        }
-        let Some((_, req, hold)) = self.reinvite.take() else {
-            return;
-        };
-        let code = resp.status.code();
-        if resp.status.is_success() {
-            let cseq = req.cseq().map(|c| c.seq).unwrap_or(self.dialog.local_seq);
-            if let Some(c) = resp.contacts().ok().and_then(|c| c.into_iter().next()) {
-                self.dialog.remote_target = c.uri;
-            }
-            self.send_ack(ua, now, cseq);
-            match self.sdp.process_answer(&resp.body) {
-                Ok(media) => self.emit_media(ua, media),
-                Err(why) => tracing::warn!(%why, "unusable SDP answer to re-INVITE"),
-            }
-            if self.is_over() {
-                return;
-            }
-            self.local_hold = hold;
-            if hold {
-                self.set_state(ua, CallState::Held);
-            } else {
-                self.emit(ua, CallState::Resumed, None, None, None);
-                self.state = if self.remote_hold {
-                    CallState::RemoteHold
-                } else {
-                    CallState::Connected
-                };
-            }
-            return;
-        }
-        self.sdp.rollback_offer();
-        match code {
-            491 => {
-                // Glare: retry after a random 2.1–4 s (RFC 3261 §14.1, we may not own the Call-ID).
-                let ms = ua.rng.gen_range(2100..=4000);
-                self.glare_retry = Some((now + Duration::from_millis(ms), hold));
-            }
-            401 | 407 if self.retry_reinvite_with_auth(ua, now, &resp, hold) => {}
-            408 | 481 => {
-                self.send_bye(ua, now);
-                self.end(
-                    ua,
-                    now,
-                    CallState::Ended,
-                    Some(code),
-                    Some(resp.reason.clone()),
-                    Some(Party::Remote),
-                );
-            }
-            _ => {
-                tracing::info!(code, "re-INVITE refused; the call goes on as before");
-            }
-        }
-    }
-
-    fn retry_reinvite_with_auth(
-        &mut self,
-        ua: &mut UserAgent,
-        now: Instant,
-        resp: &Response,
-        hold: bool,
-    ) -> bool {
-        self.absorb_challenge(resp) && self.send_reinvite(ua, now, hold).is_ok()
-    }
-
-    fn on_reinvite(&mut self, ua: &mut UserAgent, now: Instant, req: Request, source: Target) {
-        if self.reinvite.is_some() || self.pending_ack.is_some() {
-            let r = Response::for_request(&req, StatusCode::new(491).expect("491 is valid"));
-            return ua.respond(now, r);
-        }
-        if let Some(c) = req.contacts().ok().and_then(|c| c.into_iter().next()) {
-            self.dialog.remote_target = c.uri;
-        }
-        let local_ip = match ua.local_addr(source.transport) {
-            Ok(a) => a.ip(),
-            Err(_) => return,
-        };
-        let (body, media) = if req.body.is_empty() {
-            (self.sdp.offer(local_ip, self.local_hold), None)
-        } else {
-            match self.sdp.answer(local_ip, &req.body, self.local_hold) {
-                Ok((b, m)) => (b, Some(m)),
-                Err(why) => {
-                    let mut r = Response::for_request(&req, StatusCode::NOT_ACCEPTABLE_HERE);
-                    r.reason = format!("Not Acceptable Here ({why})");
-                    add_to_tag(&mut r, &self.dialog.local_tag.0);
-                    return ua.respond(now, r);
-                }
-            }
-        };
-        let mut ok = Response::for_request(&req, StatusCode::OK);
-        add_to_tag(&mut ok, &self.dialog.local_tag.0);
-        if let Ok(c) = ua.contact_uri(self.dialog.transport) {
-            ok.headers.push(HeaderName::Contact, format!("<{c}>"));
-        }
-        ok.headers.push(HeaderName::ContentType, "application/sdp");
-        ok.body = body;
-        self.target = source;
-        self.send_2xx(ua, now, ok);
-        if let Some(media) = media {
-            let remote_holds = media.remote_holds();
-            self.emit_media(ua, media);
-            if remote_holds && !self.remote_hold {
-                self.remote_hold = true;
-                self.set_state(ua, CallState::RemoteHold);
-            } else if !remote_holds && self.remote_hold {
-                self.remote_hold = false;
-                self.emit(ua, CallState::Resumed, None, None, None);
-                self.state = if self.local_hold {
-                    CallState::Held
-                } else {
-                    CallState::Connected
-                };
-            }
-        }
     }
 
     /// Sends a 2xx to an INVITE through the transaction layer and keeps retransmitting it
